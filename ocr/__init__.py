@@ -1,0 +1,1 @@
+"""Images and text: loading scans, turning pages upright, OCR and the searchable PDF."""

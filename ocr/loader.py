@@ -1,0 +1,172 @@
+"""Turn the bytes of a scan (PNG, JPEG, TIFF, PDF) into page images, refusing bad input early.
+
+Every image comes out as 8-bit RGB or L, upright per its EXIF tag, with a plausible dpi.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pikepdf
+from pdf2image import convert_from_bytes
+from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from models.errors import BadInput
+
+# A1 at 300 dpi is 7016 x 9933 (70 Mpx); allow up to A0 at 300 dpi and refuse beyond.
+MAX_PIXELS = 150_000_000
+MAX_PAGES = 500
+PDF_DPI = 300
+MEDIA_TYPES = {
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "tiff": "image/tiff",
+    "pdf": "application/pdf",
+}
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass
+class LoadedPage:
+    """One page image as scanned, with the resolution it was scanned at."""
+
+    image: Image.Image
+    dpi: int
+
+
+def sniff(data: bytes) -> str:
+    """The format of `data` from its magic bytes: png, jpeg, tiff or pdf."""
+    if not data:
+        raise BadInput("empty file (0 bytes)")
+    head = data[:1024]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "tiff"
+    if b"%PDF-" in head:
+        return "pdf"
+    raise BadInput("not a PNG, JPEG, TIFF or PDF file")
+
+
+def check(data: bytes) -> str:
+    """Refuse truncated, empty or absurd files before any processing; return the format."""
+    kind = sniff(data)
+    if kind == "pdf":
+        _pdf_page_sizes(data)
+        return kind
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            for frame in ImageSequence.Iterator(im):
+                _check_size(frame.size)
+        with Image.open(io.BytesIO(data)) as im:
+            for frame in ImageSequence.Iterator(im):
+                frame.load()  # a full decode: verify() misses truncated JPEG scans
+    except BadInput:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"image too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"unreadable {kind} image: {exc}") from exc
+    return kind
+
+
+def load_pages(data: bytes) -> Iterator[LoadedPage]:
+    """Yield every page of the file, one at a time so that big scans stay bounded in memory."""
+    kind = sniff(data)
+    if kind == "pdf":
+        yield from _pdf_pages(data)
+        return
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            for n, frame in enumerate(ImageSequence.Iterator(im)):
+                if n >= MAX_PAGES:
+                    raise BadInput(f"more than {MAX_PAGES} pages")
+                _check_size(frame.size)
+                dpi = _dpi_of(frame)
+                yield LoadedPage(image=to_8bit(ImageOps.exif_transpose(frame.copy())), dpi=dpi)
+    except BadInput:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise BadInput(f"image too large: {exc}") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise BadInput(f"unreadable {kind} image: {exc}") from exc
+
+
+def to_8bit(im: Image.Image) -> Image.Image:
+    """Convert any Pillow mode (1, P, LA, RGBA, CMYK, I;16, I, F) to 8-bit L or RGB on white."""
+    if im.mode in ("L", "RGB"):
+        return im
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        import numpy as np
+
+        a = np.asarray(im, dtype=np.float64)
+        hi = float(a.max()) or 1.0
+        scale = 255.0 / (65535.0 if hi > 255 else 255.0)
+        return Image.fromarray(np.clip(a * scale, 0, 255).astype("uint8"), "L")
+    if im.mode == "1":
+        return im.convert("L")
+    if im.mode in ("P", "PA"):
+        im = im.convert("RGBA")
+    if im.mode in ("RGBA", "LA", "La", "RGBa"):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        out = Image.alpha_composite(white, rgba).convert("RGB")
+        return out.convert("L") if im.mode in ("LA", "La") else out
+    return im.convert("RGB")
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    w, h = size
+    if w < 16 or h < 16:
+        raise BadInput(f"image of {w}x{h} pixels is too small to be a page")
+    if w * h > MAX_PIXELS:
+        raise BadInput(f"image of {w}x{h} pixels exceeds the {MAX_PIXELS:,} pixel limit")
+
+
+def _dpi_of(im: Image.Image) -> int:
+    dpi = im.info.get("dpi")
+    if dpi:
+        try:
+            d = int(round(float(dpi[0])))
+        except (TypeError, ValueError, IndexError):
+            d = 0
+        if 100 <= d <= 1200:
+            return d
+    # Unknown: assume the long side is an A4 page's (11.69 in), within a sane range.
+    return int(min(600, max(150, round(max(im.size) / 11.69 / 50) * 50)))
+
+
+def _pdf_page_sizes(data: bytes) -> list[tuple[float, float]]:
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if len(pdf.pages) > MAX_PAGES:
+                raise BadInput(f"more than {MAX_PAGES} pages")
+            sizes = []
+            for page in pdf.pages:
+                box = page.mediabox
+                sizes.append((abs(float(box[2] - box[0])), abs(float(box[3] - box[1]))))
+    except pikepdf.PasswordError as exc:
+        raise BadInput("encrypted PDF: a password is needed to open it") from exc
+    except pikepdf.PdfError as exc:
+        raise BadInput(f"unreadable PDF: {exc}") from exc
+    if not sizes:
+        raise BadInput("PDF has no pages")
+    return sizes
+
+
+def _pdf_pages(data: bytes) -> Iterator[LoadedPage]:
+    for n, (w_pt, h_pt) in enumerate(_pdf_page_sizes(data), start=1):
+        dpi = PDF_DPI
+        while (w_pt / 72 * dpi) * (h_pt / 72 * dpi) > MAX_PIXELS and dpi > 50:
+            dpi //= 2
+        try:
+            (img,) = convert_from_bytes(data, dpi=dpi, first_page=n, last_page=n)
+        except (PDFPageCountError, PDFSyntaxError, ValueError) as exc:
+            raise BadInput(f"PDF page {n} could not be rasterized: {exc}") from exc
+        yield LoadedPage(image=to_8bit(img), dpi=dpi)

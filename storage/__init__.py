@@ -1,0 +1,1 @@
+"""Bytes and records: content-addressed objects and the registry database."""
