@@ -1,0 +1,1 @@
+"""Composition: settings, the pipeline, the worker, the HTTP API and the CLI."""

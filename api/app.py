@@ -1,0 +1,241 @@
+"""The HTTP API of `sohoa serve`, with the in-process worker and the drop-folder watcher."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
+
+from api import schemas
+from api.pipeline import Context, submit
+from api.settings import Settings
+from api.worker import InProcessWorker
+from ingest.dropfolder import DropFolder
+from models.errors import BadInput
+from storage.registry import components_by_owner, get_component, to_result
+from storage.tables import Component, Dossier
+
+log = logging.getLogger(__name__)
+
+OWNER_ID = re.compile(r"^(\d{9}|\d{12}|\d{10}(-\d{3})?)$")
+DOSSIER_CODE = re.compile(r"^[\w.\-]{1,64}$")
+
+
+def watch_folder(
+    ctx: Context, worker: InProcessWorker, root: Path, stop: threading.Event, *, polling: bool
+) -> None:
+    """Feed a drop folder to the worker until `stop` is set."""
+
+    def hand_over(path: Path, dossier_code: str | None) -> None:
+        sub = submit(ctx, path.read_bytes(), str(path.relative_to(root)), dossier_code=dossier_code)
+        if sub.error:
+            raise BadInput(sub.error)
+        worker.enqueue(sub.component_id)
+
+    root.mkdir(parents=True, exist_ok=True)
+    folder = DropFolder(
+        root,
+        hand_over,
+        stable_seconds=ctx.settings.watch_stable_seconds,
+        poll_interval=ctx.settings.watch_poll_seconds,
+        use_events=not polling,
+    )
+    log.info("watching drop folder %s", root)
+    folder.run(stop)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = Context.from_settings(settings)
+        worker = InProcessWorker(ctx)
+        worker.start()
+        stop = threading.Event()
+        watcher = None
+        if settings.watch:
+            watcher = threading.Thread(
+                target=watch_folder,
+                args=(ctx, worker, settings.inbox, stop),
+                kwargs={"polling": False},
+                name="sohoa-watch",
+                daemon=True,
+            )
+            watcher.start()
+        app.state.ctx, app.state.worker = ctx, worker
+        yield
+        stop.set()
+        worker.stop()
+        if watcher:
+            watcher.join(10)
+
+    app = FastAPI(
+        title="sohoa",
+        summary="Số hóa hồ sơ: digitized, classified, reusable dossier components",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(HTTPException)
+    async def _error_body(_request: Request, exc: HTTPException) -> JSONResponse:
+        body = exc.detail if isinstance(exc.detail, dict) else {"error": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code)
+
+    add_routes(app, settings)
+    return app
+
+
+def _ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def _worker(request: Request) -> InProcessWorker:
+    return request.app.state.worker
+
+
+CtxDep = Annotated[Context, Depends(_ctx)]
+WorkerDep = Annotated[InProcessWorker, Depends(_worker)]
+ERRORS = {
+    400: {"model": schemas.ErrorBody},
+    404: {"model": schemas.ErrorBody},
+    413: {"model": schemas.ErrorBody},
+    422: {"model": schemas.ErrorBody},
+}
+
+
+def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
+    body = to_result(comp, f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else "")
+    return schemas.ComponentOut.model_validate(body.to_json())
+
+
+def _check_owner(owner_id: str) -> str:
+    owner_id = owner_id.strip()
+    if not OWNER_ID.match(owner_id):
+        raise HTTPException(422, "owner ID must be 12 digits (CCCD), 9 (CMND) or a tax code")
+    return owner_id
+
+
+def add_routes(app: FastAPI, settings: Settings) -> None:
+    limit = settings.max_upload_mb * 1024 * 1024
+
+    async def accept(
+        ctx: Context, worker: InProcessWorker, file: UploadFile, owner: str | None, code: str | None
+    ) -> schemas.Accepted:
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise HTTPException(413, f"file larger than {settings.max_upload_mb} MB")
+        owners = [_check_owner(owner)] if owner else []
+        source = file.filename or "upload"
+        sub = submit(ctx, data, source, owners=owners, dossier_code=code)
+        if sub.error:
+            raise HTTPException(422, {"error": sub.error, "component_id": sub.component_id})
+        worker.enqueue(sub.component_id)
+        url = f"/api/v1/components/{sub.component_id}"
+        return schemas.Accepted(
+            id=sub.component_id, status="queued", source=source, duplicate=not sub.created, url=url
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(
+        "/api/v1/dossiers/{code}/files",
+        status_code=202,
+        responses=ERRORS,
+        summary="Upload a scanned file as a component of a dossier",
+    )
+    async def upload_to_dossier(
+        code: str,
+        ctx: CtxDep,
+        worker: WorkerDep,
+        file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF or PDF")],
+        owner: Annotated[str | None, Form(description="owner's personal ID number")] = None,
+    ) -> schemas.Accepted:
+        if not DOSSIER_CODE.match(code):
+            raise HTTPException(422, "dossier code: letters, digits, '.', '-' and '_' only")
+        return await accept(ctx, worker, file, owner, code)
+
+    @app.post(
+        "/api/v1/components", status_code=202, responses=ERRORS, summary="Upload a loose file"
+    )
+    async def upload(
+        ctx: CtxDep,
+        worker: WorkerDep,
+        file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF or PDF")],
+        owner: Annotated[str | None, Form(description="owner's personal ID number")] = None,
+    ) -> schemas.Accepted:
+        return await accept(ctx, worker, file, owner, None)
+
+    @app.get("/api/v1/components/{component_id}", responses=ERRORS, summary="Status and result")
+    def component(component_id: str, ctx: CtxDep) -> schemas.ComponentOut:
+        with ctx.sessions() as session:
+            comp = get_component(session, component_id)
+            if comp is None:
+                raise HTTPException(404, "no such component")
+            return _component_out(ctx, comp)
+
+    @app.get(
+        "/api/v1/components/{component_id}/pdf",
+        responses={**ERRORS, 200: {"content": {"application/pdf": {}}}},
+        response_class=Response,
+        summary="The searchable PDF",
+    )
+    def component_pdf(component_id: str, ctx: CtxDep) -> Response:
+        with ctx.sessions() as session:
+            comp = get_component(session, component_id)
+            if comp is None:
+                raise HTTPException(404, "no such component")
+            if comp.pdf is None:
+                raise HTTPException(404, f"no PDF yet: component is {comp.status}")
+            key = comp.pdf.key
+        headers = {"Content-Disposition": f'inline; filename="{component_id}.pdf"'}
+        return Response(ctx.store.get(key), media_type="application/pdf", headers=headers)
+
+    @app.get("/api/v1/dossiers/{code}", responses=ERRORS, summary="A dossier's components")
+    def dossier(code: str, ctx: CtxDep) -> schemas.DossierOut:
+        with ctx.sessions() as session:
+            d = session.scalar(select(Dossier).where(Dossier.code == code))
+            if d is None:
+                raise HTTPException(404, "no such dossier")
+            comps = [get_component(session, c.id) for c in d.components]
+            return schemas.DossierOut(
+                code=code, components=[_component_out(ctx, c) for c in comps if c]
+            )
+
+    @app.get(
+        "/api/v1/owners/{owner_id}/documents",
+        responses=ERRORS,
+        summary="A citizen's registered documents",
+    )
+    def owner_documents(owner_id: str, ctx: CtxDep) -> schemas.OwnerDocuments:
+        owner_id = _check_owner(owner_id)
+        with ctx.sessions() as session:
+            docs = [
+                schemas.DocumentOut(
+                    id=c.id,
+                    type=c.type or "",
+                    type_confidence=c.type_confidence or 0.0,
+                    fields={
+                        f.name: schemas.FieldOut(
+                            value=f.value, source=f.source, confidence=f.confidence
+                        )
+                        for f in c.fields
+                    },
+                    page_count=c.page_count,
+                    dossier=c.dossier_key or None,
+                    created_at=c.created_at.isoformat(),
+                    pdf=f"/api/v1/components/{c.id}/pdf",
+                )
+                for c in components_by_owner(session, owner_id)
+            ]
+        return schemas.OwnerDocuments(owner_id=owner_id, documents=docs)

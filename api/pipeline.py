@@ -1,0 +1,179 @@
+"""The one pipeline: every entry point (CLI, in-process worker, later Celery) calls `digitize`.
+
+`submit` stores the original bytes first (content-addressed) and registers a queued
+component, so that a crash afterwards loses nothing; `digitize` turns a queued component
+into a registered, searchable, classified result and may be re-run safely (idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.settings import Settings
+from classify import classify_component
+from models.document import ComponentResult, PageResult
+from models.errors import BadInput
+from ocr.loader import MEDIA_TYPES, LoadedPage, check, load_pages
+from ocr.page import PageOptions, read_page
+from ocr.pdf import PdfPage, build_searchable_pdf
+from storage.blobs import BlobStore, open_store
+from storage.db import make_engine, migrate, session_factory
+from storage.registry import (
+    find_or_create_component,
+    get_component,
+    mark_failed,
+    put_blob,
+    save_result,
+    to_result,
+)
+from storage.tables import Component
+
+log = logging.getLogger(__name__)
+
+# Fields that name the owner of a document and so key it in the registry.
+OWNER_FIELDS = ("ma_dinh_danh", "so_cmnd", "ma_so_doanh_nghiep")
+
+
+@dataclass
+class Context:
+    """What the pipeline needs, built once per process from the settings."""
+
+    settings: Settings
+    store: BlobStore
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Context:
+        settings = settings or Settings()
+        engine = make_engine(settings.db_url)
+        migrate(engine)
+        return cls(settings, open_store(settings.objects_url), session_factory(engine))
+
+    def pdf_location(self, comp: Component) -> str:
+        if comp.pdf is None:
+            return ""
+        path = self.store.local_path(comp.pdf.key)
+        return str(path) if path else comp.pdf.key
+
+
+@dataclass
+class Submission:
+    component_id: str
+    created: bool
+    error: str | None = None
+
+
+def submit(
+    ctx: Context,
+    data: bytes,
+    source: str,
+    *,
+    owners: list[str] | None = None,
+    dossier_code: str | None = None,
+) -> Submission:
+    """Keep the original, register a queued component, and refuse bad input at once.
+
+    The original is stored even when it is refused, so nothing handed in is ever lost.
+    """
+    with ctx.sessions.begin() as session:
+        try:
+            kind = check(data)
+            error = None
+        except BadInput as exc:
+            kind, error = "", str(exc)
+        media_type = MEDIA_TYPES.get(kind, "application/octet-stream")
+        blob = put_blob(session, ctx.store, "originals", data, media_type)
+        comp, created = find_or_create_component(
+            session, original=blob, source=source, dossier_code=dossier_code, owners=owners or []
+        )
+        if error:
+            mark_failed(comp, error)
+        return Submission(comp.id, created, error)
+
+
+def _read_pages(
+    pages: Iterator[LoadedPage], opts: PageOptions, workers: int
+) -> list[tuple[PageResult, PdfPage]]:
+    """Read pages in parallel (Tesseract runs as a process, so threads suffice), keeping
+    at most `workers + 1` decoded pages in memory at once."""
+    results: list[Future[tuple[PageResult, PdfPage]]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="page") as pool:
+        for index, page in enumerate(pages):
+            while sum(not f.done() for f in results) > workers:
+                time.sleep(0.01)
+            results.append(pool.submit(read_page, page, index, opts))
+    return [f.result() for f in results]
+
+
+def digitize(
+    ctx: Context,
+    component_id: str,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> ComponentResult:
+    """Digitize one component: read every page, build the searchable PDF, classify,
+    extract fields and register the result. A finished component is returned as is
+    unless `force`; a refused one returns its error."""
+    say = progress or (lambda _msg: None)
+    with ctx.sessions.begin() as session:
+        comp = get_component(session, component_id)
+        if comp is None:
+            raise KeyError(component_id)
+        if comp.status == "failed" and comp.media_type == "application/octet-stream":
+            return to_result(comp, "")  # refused at submission: nothing to read
+        if comp.status == "done" and not force:
+            return to_result(comp, ctx.pdf_location(comp))
+        comp.status, comp.error = "processing", None
+        comp.attempts += 1
+        data = ctx.store.get(comp.original.key)
+        source = comp.source
+    started = time.perf_counter()
+    try:
+        opts = PageOptions(lang=ctx.settings.lang, timeout=ctx.settings.page_timeout)
+        read = _read_pages(load_pages(data), opts, ctx.settings.page_workers)
+        say(f"{len(read)} page(s) read")
+        pages = [r for r, _ in read]
+        pdf_bytes = build_searchable_pdf([p for _, p in read])
+        verdict = classify_component(pages)
+    except BadInput as exc:
+        return _fail(ctx, component_id, str(exc))
+    except Exception as exc:
+        log.exception("component %s failed", component_id)
+        _fail(ctx, component_id, f"internal error: {type(exc).__name__}: {exc}")
+        raise
+    with ctx.sessions.begin() as session:
+        comp = get_component(session, component_id)
+        assert comp is not None
+        pdf = put_blob(session, ctx.store, "pdf", pdf_bytes, "application/pdf")
+        result = ComponentResult(
+            id=comp.id,
+            source=source,
+            type=verdict.type,
+            type_confidence=verdict.confidence,
+            pages=pages,
+            fields=verdict.fields,
+            pdf="",
+            owners=[verdict.fields[f].value for f in OWNER_FIELDS if f in verdict.fields],
+        )
+        save_result(session, comp, result, pdf)
+        session.flush()
+        log.info(
+            "component %s: %d page(s), type %s (%.2f) in %.1f s",
+            comp.id, len(pages), verdict.type, verdict.confidence, time.perf_counter() - started,
+        )  # fmt: skip
+        return to_result(comp, ctx.pdf_location(comp))
+
+
+def _fail(ctx: Context, component_id: str, error: str) -> ComponentResult:
+    with ctx.sessions.begin() as session:
+        comp = get_component(session, component_id)
+        assert comp is not None
+        mark_failed(comp, error)
+        return to_result(comp, "")

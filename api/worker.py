@@ -1,0 +1,72 @@
+"""The in-process worker of the embedded default: a queue of component ids and a thread.
+
+Distributed mode replaces this queue with Celery; both call `pipeline.digitize`.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from api.pipeline import Context, digitize
+from storage.registry import pending_component_ids
+
+log = logging.getLogger(__name__)
+
+
+class InProcessWorker:
+    """Digitizes queued components one at a time (each one already uses every core)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queued: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def enqueue(self, component_id: str) -> None:
+        with self._lock:
+            if component_id in self._queued:
+                return
+            self._queued.add(component_id)
+        self._queue.put(component_id)
+
+    def start(self) -> None:
+        """Start, re-enqueueing whatever a crash or restart left unfinished."""
+        with self.ctx.sessions() as session:
+            for cid in pending_component_ids(session):
+                self.enqueue(cid)
+        self._thread = threading.Thread(target=self._loop, name="sohoa-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        self._queue.put(None)
+        if self._thread:
+            self._thread.join(timeout)
+
+    def join_idle(self, timeout: float | None = None) -> None:
+        """Wait until every queued component is processed (for tests and the CLI)."""
+        self._queue.join() if timeout is None else _join(self._queue, timeout)
+
+    def _loop(self) -> None:
+        while True:
+            cid = self._queue.get()
+            try:
+                if cid is None:
+                    return
+                with self._lock:
+                    self._queued.discard(cid)
+                digitize(self.ctx, cid)
+            except Exception:  # noqa: BLE001 - one bad component must never stop the worker
+                log.exception("component %s failed", cid)
+            finally:
+                self._queue.task_done()
+
+
+def _join(q: queue.Queue, timeout: float) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while q.unfinished_tasks and time.monotonic() < end:
+        time.sleep(0.05)
