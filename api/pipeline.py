@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from classify import classify_component
-from models.document import ComponentResult, PageResult
+from models.document import ComponentResult
 from models.errors import BadInput
-from ocr.loader import MEDIA_TYPES, LoadedPage, check, load_pages
-from ocr.page import PageOptions, read_page
-from ocr.pdf import PdfPage, build_searchable_pdf
+from ocr.loader import MEDIA_TYPES, check, load_pages
+from ocr.page import PageOptions, read_pages
+from ocr.pdf import build_searchable_pdf
 from storage.blobs import BlobStore, open_store
 from storage.db import make_engine, migrate, session_factory
 from storage.registry import (
@@ -97,20 +96,6 @@ def submit(
         return Submission(comp.id, created, error)
 
 
-def _read_pages(
-    pages: Iterator[LoadedPage], opts: PageOptions, workers: int
-) -> list[tuple[PageResult, PdfPage]]:
-    """Read pages in parallel (Tesseract runs as a process, so threads suffice), keeping
-    at most `workers + 1` decoded pages in memory at once."""
-    results: list[Future[tuple[PageResult, PdfPage]]] = []
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="page") as pool:
-        for index, page in enumerate(pages):
-            while sum(not f.done() for f in results) > workers:
-                time.sleep(0.01)
-            results.append(pool.submit(read_page, page, index, opts))
-    return [f.result() for f in results]
-
-
 def digitize(
     ctx: Context,
     component_id: str,
@@ -137,7 +122,7 @@ def digitize(
     started = time.perf_counter()
     try:
         opts = PageOptions(lang=ctx.settings.lang, timeout=ctx.settings.page_timeout)
-        read = _read_pages(load_pages(data), opts, ctx.settings.page_workers)
+        read = read_pages(load_pages(data), opts, ctx.settings.page_workers)
         say(f"{len(read)} page(s) read")
         pages = [r for r, _ in read]
         pdf_bytes = build_searchable_pdf([p for _, p in read])

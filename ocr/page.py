@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +15,7 @@ from models.document import PageResult
 from ocr.geometry import is_blank, straighten
 from ocr.loader import LoadedPage
 from ocr.orientation import find_orientation
-from ocr.pdf import PdfPage
+from ocr.pdf import PdfPage, encode_page_image
 from ocr.tesseract import TesseractError, TesseractTimeout, recognize
 
 log = logging.getLogger(__name__)
@@ -49,7 +52,7 @@ def read_page(page: LoadedPage, index: int, opts: PageOptions) -> tuple[PageResu
             dpi=page.dpi,
             blank=True,
         )
-        return result, PdfPage(page.image, page.dpi, None)
+        return result, PdfPage(encode_page_image(page.image, page.dpi), None)
     orient = find_orientation(gray, dpi=page.dpi, lang=opts.lang)
     upright = straighten(page.image, orient.rotation, orient.skew)
     result = PageResult(
@@ -74,4 +77,18 @@ def read_page(page: LoadedPage, index: int, opts: PageOptions) -> tuple[PageResu
     except TesseractError as exc:
         log.warning("page %d: OCR failed: %s", index, exc)
         result.warnings.append(f"OCR failed: {exc}")
-    return result, PdfPage(upright, page.dpi, text_pdf)
+    return result, PdfPage(encode_page_image(upright, page.dpi), text_pdf)
+
+
+def read_pages(
+    pages: Iterator[LoadedPage], opts: PageOptions, workers: int
+) -> list[tuple[PageResult, PdfPage]]:
+    """Read pages in parallel (Tesseract runs as a process, so threads suffice), decoding
+    at most `workers + 1` pages at once; finished pages are kept only as encoded bytes."""
+    results: list[Future[tuple[PageResult, PdfPage]]] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="page") as pool:
+        for index, page in enumerate(pages):
+            while sum(not f.done() for f in results) > workers:
+                time.sleep(0.01)
+            results.append(pool.submit(read_page, page, index, opts))
+    return [f.result() for f in results]

@@ -19,14 +19,17 @@ JPEG_QUALITY = 80
 
 @dataclass
 class PdfPage:
-    """An upright page image, its resolution, and Tesseract's text-only PDF page (or None)."""
+    """An upright page image, encoded for the PDF, and Tesseract's text-only PDF page (or None).
 
-    image: Image.Image
-    dpi: int
+    Pages hold encoded bytes, not decoded images, so a long dossier stays small in memory.
+    """
+
+    image: bytes
     text_pdf: bytes | None
 
 
-def _jpeg(image: Image.Image, dpi: int) -> bytes:
+def encode_page_image(image: Image.Image, dpi: int) -> bytes:
+    """The page image as it goes into the PDF: JPEG, colour kept, resolution recorded."""
     buf = io.BytesIO()
     mode = "L" if image.mode == "L" else "RGB"
     image.convert(mode).save(buf, "JPEG", quality=JPEG_QUALITY, dpi=(dpi, dpi), optimize=True)
@@ -37,8 +40,7 @@ def build_searchable_pdf(pages: list[PdfPage]) -> bytes:
     """One PDF with a page per image, each at its true size, with its text layer on top."""
     if not pages:
         raise ValueError("a PDF needs at least one page")
-    images = [_jpeg(p.image, p.dpi) for p in pages]
-    base = img2pdf.convert(images, rotation=img2pdf.Rotation.ifvalid)
+    base = img2pdf.convert([p.image for p in pages], rotation=img2pdf.Rotation.ifvalid)
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(base)) as pdf:
         pdf.docinfo["/Producer"] = "sohoa"
