@@ -1,0 +1,107 @@
+"""Extractors of identifier fields: ``ma_dinh_danh``, ``so_cmnd``, ``ma_so_doanh_nghiep``,
+``so_phat_hanh``. Each returns ``{field: FieldValue}`` (empty when nothing trustworthy)."""
+
+from __future__ import annotations
+
+from classify.dates import birth_year_in, date_at
+from classify.doc import Doc, find_labels, label_before, make_value, value_place
+from classify.ids import (
+    cccd_ok,
+    digit_candidates,
+    mst_candidates,
+    mst_format,
+    mst_valid,
+    serial_candidates,
+)
+from models.document import FieldValue
+
+ID_CLASSES = ("not_id", "id_cccd", "id_cmnd", "id_generic")  # earlier wins a tie
+TAX_CLASSES = ("ma_so_doanh_nghiep", "not_id")
+
+
+def page_birth_year(doc: Doc, page: int) -> int | None:
+    """Year of the first labelled birth date on the page."""
+    for hit in find_labels(doc, "ngay_sinh", page):
+        line, pos, _ = value_place(doc, hit)
+        found = date_at(line.folded, pos)
+        if found:
+            return found.value.year
+    return None
+
+
+def personal_id(doc: Doc) -> FieldValue | None:
+    """The first plausible 12-digit personal ID, labelled ones first; century digit checked
+    against a birth year on the same line, else the page's birth date. Digits right after a
+    phone, account or tax label are never taken; further digit groups of the same run only
+    when a birth year confirms them."""
+    ex = doc.ex
+    found = []
+    for p, i, line in doc.lines():
+        for c in digit_candidates(line.folded, 12):
+            label = label_before(doc, p, i, c.start, ID_CLASSES)
+            year = birth_year_in(line.folded) or page_birth_year(doc, p)
+            if label == "not_id":  # the phone's own digits, or an ID glued after them
+                if c.first or year is None:
+                    continue
+                label = None
+            if not cccd_ok(c.digits, year, century=ex.century, max_province=ex.max_province):
+                continue
+            base = 0.7 + 0.1 * (label is not None) + 0.1 * (year is not None)
+            base += 0.05 * (c.digits[:3] in ex.provinces)
+            value = make_value(c.digits, base, fixes=line.fixes(c.start, c.end))
+            found.append((label is None, p, i, value))
+    return min(found, key=lambda f: f[:3])[3] if found else None
+
+
+def tax_code(doc: Doc) -> FieldValue | None:
+    """A valid tax/business code introduced by its label (same line or the line above)."""
+    for p, i, line in doc.lines():
+        for digits, start, end in mst_candidates(line.folded):
+            if label_before(doc, p, i, start, TAX_CLASSES) != "ma_so_doanh_nghiep":
+                continue
+            if not mst_valid(digits):
+                continue
+            hits = [h for h in find_labels(doc, "ma_so_doanh_nghiep", p) if h.index in (i, i - 1)]
+            exact = any(h.exact for h in hits)
+            return make_value(mst_format(digits), 0.95, exact=exact, fixes=line.fixes(start, end))
+    return None
+
+
+def extract_ma_dinh_danh(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValue]:
+    """Owner's ID: a personal ID (``personal``) or the organization's tax code (``tax_code``)."""
+    for strategy in strategies:
+        value = personal_id(doc) if strategy == "personal" else tax_code(doc)
+        if value:
+            return {"ma_dinh_danh": value}
+    return {}
+
+
+def extract_so_cmnd(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValue]:
+    """A 9-digit old ID number, only when an ID label introduces it."""
+    for p, i, line in doc.lines():
+        for c in digit_candidates(line.folded, 9, whole_only=True):
+            label = label_before(doc, p, i, c.start, ID_CLASSES)
+            if label in (None, "not_id"):
+                continue
+            base = 0.85 if label == "id_cmnd" else 0.75
+            return {"so_cmnd": make_value(c.digits, base, fixes=line.fixes(c.start, c.end))}
+    return {}
+
+
+def extract_ma_so_doanh_nghiep(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValue]:
+    value = tax_code(doc)
+    return {"ma_so_doanh_nghiep": value} if value else {}
+
+
+def extract_so_phat_hanh(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValue]:
+    """Land certificate serial (``AK 123456``), not the registry entry (``Số vào sổ``)."""
+    found = []
+    for p, i, line in doc.lines():
+        for start, mid, end in serial_candidates(line.folded):
+            if "vao so" in line.key[:start]:
+                continue
+            label = label_before(doc, p, i, start, ("so_phat_hanh",))
+            text = f"{line.restore(start, mid)} {line.folded[end - 6 : end]}"
+            value = make_value(text, 0.85 if label else 0.7, fixes=line.fixes(start, end))
+            found.append((label is None, p, i, value))
+    return {"so_phat_hanh": min(found, key=lambda f: f[:3])[3]} if found else {}
