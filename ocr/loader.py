@@ -59,20 +59,9 @@ def check(data: bytes) -> str:
     kind = sniff(data)
     if kind == "pdf":
         _pdf_page_sizes(data)
-        return kind
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            for frame in ImageSequence.Iterator(im):
-                _check_size(frame.size)
-        with Image.open(io.BytesIO(data)) as im:
-            for frame in ImageSequence.Iterator(im):
-                frame.load()  # a full decode: verify() misses truncated JPEG scans
-    except BadInput:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise BadInput(f"image too large: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise BadInput(f"unreadable {kind} image: {exc}") from exc
+    else:
+        for _frame in _frames(data, kind):
+            pass
     return kind
 
 
@@ -82,14 +71,22 @@ def load_pages(data: bytes) -> Iterator[LoadedPage]:
     if kind == "pdf":
         yield from _pdf_pages(data)
         return
+    for frame in _frames(data, kind):
+        image = to_8bit(ImageOps.exif_transpose(frame.copy()))
+        yield LoadedPage(image=image, dpi=_dpi_of(frame))
+
+
+def _frames(data: bytes, kind: str) -> Iterator[Image.Image]:
+    """Every frame of a raster file, size-checked before it is decoded, then fully decoded
+    (verify() misses truncated JPEG scans); any decoding failure becomes BadInput."""
     try:
         with Image.open(io.BytesIO(data)) as im:
             for n, frame in enumerate(ImageSequence.Iterator(im)):
                 if n >= MAX_PAGES:
                     raise BadInput(f"more than {MAX_PAGES} pages")
                 _check_size(frame.size)
-                dpi = _dpi_of(frame)
-                yield LoadedPage(image=to_8bit(ImageOps.exif_transpose(frame.copy())), dpi=dpi)
+                frame.load()
+                yield frame
     except BadInput:
         raise
     except Image.DecompressionBombError as exc:
