@@ -36,6 +36,11 @@ FIELD_STRATEGIES: dict[str, tuple[str, ...]] = {
     "ten_doanh_nghiep": (),
     "so_phat_hanh": (),
     "mau_so": (),
+    "cong_trinh": (),
+    "chu_dau_tu": (),
+    "ten_ban_ve": (),
+    "ky_hieu_ban_ve": (),
+    "ty_le": (),
 }
 SETTINGS_DEFAULTS = {
     "khac_score": 2.0,
@@ -45,6 +50,7 @@ SETTINGS_DEFAULTS = {
     "later_page_factor": 0.6,
     "few_words": 150,
     "large_format_mm": 400,
+    "review_below": 0.8,
 }
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 

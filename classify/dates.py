@@ -1,7 +1,8 @@
 """Dates in folded OCR text (no diacritics, look-alike digits fixed), returned as ``date``.
 
 Forms: ``ngày 05 tháng 5 năm 2023`` (official; days and months may lack their zero),
-``15/07/2021``, ``15-07-2021``, ``15.07.2021`` (one separator throughout), with stray spaces.
+``15/07/2021``, ``15-07-2021``, ``15.07.2021`` (one separator throughout), with stray spaces
+(also inside the month: ``07/1 1/2020``).
 Impossible dates (31/02) and years outside 1900..2100 are rejected.
 """
 
@@ -13,15 +14,17 @@ from datetime import date
 
 from classify.textview import fold
 
-# Between the words, digits misread as letters ("ngày lO tháng") are taken back.
+# Between the words, digits misread as letters ("ngày lO tháng") are taken back; up to three
+# stray marks of OCR noise ("ngày: 28 tháng ¡ 7") are skipped.
 _D = "[0-9OoIl]"
 WORDS = re.compile(
-    rf"ngay\s*({_D}{{1,2}})\s*[,.]?\s*thang\s*({_D}{{1,2}})\s*[,.]?\s*nam\s*({_D}{{4}})(?![\w])",
+    rf"ngay[^\w]{{0,3}}({_D}{{1,2}})[^\w]{{0,3}}thang[^\w]{{0,3}}({_D}{{1,2}})[^\w]{{0,3}}nam"
+    rf"[^\w]{{0,3}}({_D}{{4}})(?![\w])",
     re.I,
 )
 _DIGITS = str.maketrans("OoIl", "0011")
 NUMERIC = re.compile(
-    r"(?<![\d/.\-])(\d{1,2})\s?([/.\-])\s?(\d{1,2})\s?\2\s?(\d{4})(?!\d|\s?[/\-]\s?\w)"
+    r"(?<![\d/.\-])(\d{1,2})\s?([/.\-])\s?(\d\s?\d|\d)\s?\2\s?(\d{4})(?!\d|\s?[/\-]\s?\w)"
 )
 BIRTH_YEAR = re.compile(r"(?:nam\s*sinh|sinh\s*nam)\s*:?\s*(\d{4})(?!\d)", re.I)
 BIRTH_DATE = re.compile(r"(?:sinh\s*ngay|ngay\s*sinh|nam\s*sinh|date\s*of\s*birth)\s*:?\s*", re.I)
@@ -58,7 +61,7 @@ def find_dates(folded: str) -> list[FoundDate]:
             fixes = sum(not c.isdigit() for c in "".join(m.groups()))
             found.append(FoundDate(d, m.start(), m.end(), fixes))
     for m in NUMERIC.finditer(folded):
-        d = make_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        d = make_date(int(m.group(1)), int(m.group(3).replace(" ", "")), int(m.group(4)))
         if d and not any(f.start <= m.start() < f.end for f in found):
             found.append(FoundDate(d, m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)

@@ -28,11 +28,20 @@ from models.document import FieldValue
 
 Extractor = Callable[[Doc, tuple[str, ...]], dict[str, FieldValue]]
 
-NUMBER_LABEL = re.compile(r"^\W*[Ss][oO0]\s*[:.]\s*|^\W*[Ss][oO0]\s+(?=\d)")
-_SYMBOL = r"[A-Z][A-Za-z0-9.]*(?:\s*-\s*[A-Z0-9][A-Za-z0-9.]*)*"  # QĐ-UBND, TTr-UBND
+# scan noise may precede the label ("ị Số: 555923333", "_Số: 690829737"); ";" for ":"
+NUMBER_LABEL = re.compile(
+    r"^[\W_]*(?:[^\W\d_][\W_]+)?[Ss][oO0]\s*[:.;]\s*"
+    r"|^[\W_]*(?:[^\W\d_][\W_]+)?[Ss][oO0]\s+(?=\d)"
+)
+# one symbol part: capitals and digits, one small letter after two capitals at most (TTr),
+# then a word end, so
+# that a place name after the number ("437/GPXD - Hải Phòng") is not taken for a part
+_PART = r"[A-Z0-9][A-Z0-9.]*(?:(?<=[A-Z0-9.]{2})[a-z][A-Z0-9.]*)?(?![A-Za-z0-9])"
+_SYMBOL = rf"(?=[A-Z]){_PART}(?:\s*-\s*{_PART})*"  # QĐ-UBND, TTr-UBND, CAT-PC06
 NUMBER_VALUE = re.compile(rf"\d+(?: \d+)*(?:\s*/\s*(?:19|20)\d{{2}})?(?:\s*/\s*{_SYMBOL})?")
 PLACE_DATE = re.compile(
-    r"(?<![A-Za-z])[A-Z][A-Za-z.]*\s*,\s*(?=(?i:ngay)\s*[0-9OoIl])|^\W*(?=(?i:ngay)\s*[0-9OoIl])"
+    r"(?<![A-Za-z])[A-Za-z][A-Za-z.]*\s*,\s*(?=(?i:ngay)\W{0,3}[0-9OoIl])"
+    r"|^\W*(?=(?i:ngay)\W{0,3}[0-9OoIl])"
 )
 SUBJECT = re.compile(r"^\W*(?:ve\s*viec|v\s*/\s*v)\b\s*:?\s*", re.I)
 SUBJECT_END = tuple(key(s) for s in ("Căn cứ", "Kính gửi", "Nơi nhận"))
@@ -188,6 +197,38 @@ def extract_mau_so(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValu
     return {}
 
 
+SCALE = re.compile(r"(?<![\w/])[1lI]\s*[/:]\s*([0-9OoIl]{1,4})(?![\w])")
+_AS_DIGITS = str.maketrans("OoIl", "0011")
+SHEET_CODE = re.compile(r"[A-Z0-9]{1,4}\s*[-.]\s*\d{1,3}[A-Z]?(?![\w])")
+
+
+def _labelled_text(name: str, shape: re.Pattern | None = None) -> Extractor:
+    """A title-block value after its label (first label found wins), to the end of the line
+    or the next stop label; ``shape``, when given, must match inside it and is kept alone."""
+
+    def extract(doc: Doc, strategies: tuple[str, ...]) -> dict[str, FieldValue]:
+        for hit in find_labels(doc, name):
+            line, pos, _ = value_place(doc, hit)
+            pos = re.compile(r"[\s:.]*").match(line.folded, pos).end()
+            end = stop_at(doc, line, pos)
+            if shape is None:
+                text = line.restore(pos, end).strip(" .;:-")
+            else:
+                m = shape.search(line.folded, pos, end)
+                if not m:
+                    continue
+                text = re.sub(r"\s+", "", line.restore(m.start(), m.end()))
+                if shape is SCALE:
+                    text = "1/" + m.group(1).translate(_AS_DIGITS)
+            if text:
+                fixes = line.fixes(pos, end)
+                return {name: make_value(text, 0.85, exact=hit.exact, fixes=fixes)}
+        return {}
+
+    extract.__doc__ = f"The title-block field ``{name}``."
+    return extract
+
+
 EXTRACTORS: dict[str, Extractor] = {
     "ten_giay_to": extract_ten_giay_to,
     "so_ky_hieu": extract_so_ky_hieu,
@@ -203,6 +244,11 @@ EXTRACTORS: dict[str, Extractor] = {
     "ten_doanh_nghiep": extract_ten_doanh_nghiep,
     "so_phat_hanh": extract_so_phat_hanh,
     "mau_so": extract_mau_so,
+    "cong_trinh": _labelled_text("cong_trinh"),
+    "chu_dau_tu": _labelled_text("chu_dau_tu"),
+    "ten_ban_ve": _labelled_text("ten_ban_ve"),
+    "ky_hieu_ban_ve": _labelled_text("ky_hieu_ban_ve", SHEET_CODE),
+    "ty_le": _labelled_text("ty_le", SCALE),
 }
 
 

@@ -43,7 +43,8 @@ def _glued(text: str, i: int, step: int) -> bool:
         return False
     c = text[i]
     nxt = text[i + step] if 0 <= i + step < len(text) else ""
-    return c in "/-" or c.isalpha() or (c in ".," and nxt.isdigit())
+    # a dash only glues when something follows it ("123-456"), not a dangling "476- 5."
+    return c == "/" or c.isalpha() or (c == "-" and nxt.isalnum()) or (c in ".," and nxt.isdigit())
 
 
 def digit_candidates(text: str, length: int, *, whole_only: bool = False) -> Iterator[Candidate]:

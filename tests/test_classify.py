@@ -411,10 +411,13 @@ def test_a_province_adds_a_type_by_editing_json(tmp_path: Path):
 def test_each_type_is_recognized(code):
     result = classify_component(pages_of(SAMPLES[code]))
     assert result.type == code, score_component(pages_of(SAMPLES[code]))
-    if code == "khac":
-        assert result.confidence < 0.3
+    assert result.confidence > 0.6
+    rules = classify_component(pages_of(SAMPLES[code]), model=None)
+    assert rules.type == code
+    if code == "khac":  # the rules only know "nothing else fits": never sure of it
+        assert rules.confidence < 0.3
     else:
-        assert result.confidence > 0.6
+        assert rules.confidence > 0.6
     for value in result.fields.values():
         assert value.source == "ocr"
         assert 0.0 < value.confidence <= 1.0
@@ -796,3 +799,66 @@ def test_header_values_have_look_alikes_fixed():
     text = "UBND TINH TAY NINH C0NG H0A XA H0I CHU NGHIA VIET NAM\nS0 XAY DUNG\nSo: 1/QD-UBND"
     f = fields_of(text + "\nQUYET DINH")
     assert (f["co_quan_cap"], f["co_quan_chu_quan"]) == ("SO XAY DUNG", "UBND TINH TAY NINH")
+
+
+# --------------------------------------------------------------------------- seen in the
+# rendered evaluation (bench/classify_eval.py): Tesseract's real damage
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Số: 437/GPXD - Hải Phòng, ngày 01 tháng 02 năm 2025", "437/GPXD"),
+        ("Số: 12/TTr-STP   Tây Ninh, ngày 3 tháng 4 năm 2022", "12/TTr-STP"),
+        ("Số: 7/CAT-PC06 - Đà Nẵng, ngày 1 tháng 1 năm 2020", "7/CAT-PC06"),
+        ("ị Số: 555923333 - :", "555923333"),
+    ],
+)
+def test_document_number_next_to_the_place_date_column(line, expected):
+    assert fields_of(f"QUYẾT ĐỊNH\n{line}")["so_ky_hieu"] == expected
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("_ Đồng. nai, ngày: 28 tháng ¡ 7 năm 1995 : :", "1995-07-28"),
+        ("Hà Nội, ngày.13 tháng 08 năm 2020", "2020-08-13"),
+    ],
+)
+def test_place_date_with_scan_noise(line, expected):
+    assert fields_of(f"SỔ HỘ KHẨU\nSố: 130123456\n{line}")["ngay_cap"] == expected
+
+
+def test_drawing_title_block_fields():
+    f = fields_of(DRAWING, **A3_LANDSCAPE)
+    assert f["cong_trinh"] == "NHÀ Ở RIÊNG LẺ"
+    assert f["chu_dau_tu"] == "ÔNG NGUYỄN VĂN BÌNH"
+    assert f["ten_ban_ve"] == "MẶT BẰNG TẦNG 1"
+    assert f["ky_hieu_ban_ve"] == "KT-01"
+    assert f["ty_le"] == "1/100"
+
+
+def test_drawing_fields_survive_ocr_damage():
+    text = DRAWING.replace("KT-01", "KT - O1").replace("1/100", "1 / 1OO")
+    f = fields_of(strip_diacritics(text), **A3_LANDSCAPE)
+    assert (f["ky_hieu_ban_ve"], f["ty_le"]) == ("KT-01", "1/100")
+    assert f["ten_ban_ve"] == "MAT BANG TANG 1"  # kept as read: the clerk compares
+
+
+@pytest.mark.parametrize("line", ["Số; 466624232", "_Số: 466624232", "-_ Số: 466624232 -"])
+def test_household_number_with_scan_noise(line):
+    assert fields_of(f"SỔ HỘ KHẨU\n{line}")["so_ky_hieu"] == "466624232"
+
+
+def test_id_followed_by_a_dangling_dash_and_the_next_numbered_item():
+    text = (
+        "TỜ KHAI\nNgày, tháng, năm sinh: 29/01/1973\n"
+        "4. Số định danh cá nhân: 079073555476- 5..Số điện thoại: 0926719454"
+    )
+    assert fields_of(text)["ma_dinh_danh"] == "079073555476"
+    assert "ma_dinh_danh" not in fields_of("TỜ KHAI\nSố định danh: 079073555476-12")
+
+
+def test_registration_date_with_a_semicolon_label_and_a_split_month():
+    text = "GIẤY KHAI SINH\n- .Ngày, tháng; năm đăng ký: 07/1 1/2020"
+    assert fields_of(text)["ngay_cap"] == "2020-11-07"
