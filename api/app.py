@@ -3,39 +3,45 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
-from api import schemas
+from api import logmask, schemas
+from api.auth import Caller, require
 from api.pipeline import Context, submit
+from api.routes_registry import DOSSIER_CODE, OWNER_ID, check_owner
+from api.routes_registry import router as registry_router
 from api.settings import Settings
-from api.worker import InProcessWorker
+from api.worker import Dispatcher, make_dispatcher  # issue 7: Celery or in-process
 from ingest.dropfolder import DropFolder
 from models.errors import BadInput
+from storage import audit
+from storage.codes import check_pattern
 from storage.registry import components_by_owner, get_component, to_result
+from storage.reuse import dossier_states
 from storage.tables import Component, Dossier
 
 log = logging.getLogger(__name__)
 
-OWNER_ID = re.compile(r"^(\d{9}|\d{12}|\d{10}(-\d{3})?)$")
-DOSSIER_CODE = re.compile(r"^[\w.\-]{1,64}$")
+__all__ = ["DOSSIER_CODE", "OWNER_ID", "create_app", "watch_folder"]
 
 
 def watch_folder(
-    ctx: Context, worker: InProcessWorker, root: Path, stop: threading.Event, *, polling: bool
+    ctx: Context, worker: Dispatcher, root: Path, stop: threading.Event, *, polling: bool
 ) -> None:
     """Feed a drop folder to the worker until `stop` is set."""
 
     def hand_over(path: Path, dossier_code: str | None) -> None:
-        sub = submit(ctx, path.read_bytes(), str(path.relative_to(root)), dossier_code=dossier_code)
+        source = str(path.relative_to(root))
+        sub = submit(ctx, path.read_bytes(), source, dossier_code=dossier_code, actor="dropfolder")
         if sub.error:
             raise BadInput(sub.error)
         worker.enqueue(sub.component_id)
@@ -54,11 +60,13 @@ def watch_folder(
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    check_pattern(settings.result_code_pattern)
+    logmask.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.from_settings(settings)
-        worker = InProcessWorker(ctx)
+        worker = make_dispatcher(ctx)  # issue 7: Celery when SOHOA_BROKER_URL is set
         worker.start()
         stop = threading.Event()
         watcher = None
@@ -88,9 +96,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def _error_body(_request: Request, exc: HTTPException) -> JSONResponse:
         body = exc.detail if isinstance(exc.detail, dict) else {"error": str(exc.detail)}
-        return JSONResponse(body, status_code=exc.status_code)
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = lambda e: ".".join(str(x) for x in e.get("loc", ())[1:]) or "request"  # noqa: E731
+        msg = "; ".join(f"{where(e)}: {e.get('msg', 'invalid')}" for e in exc.errors()[:5])
+        return JSONResponse({"error": msg}, status_code=422)
 
     add_routes(app, settings)
+    app.include_router(registry_router, tags=["registry"])
     return app
 
 
@@ -98,18 +113,18 @@ def _ctx(request: Request) -> Context:
     return request.app.state.ctx
 
 
-def _worker(request: Request) -> InProcessWorker:
+def _worker(request: Request) -> Dispatcher:
     return request.app.state.worker
 
 
 CtxDep = Annotated[Context, Depends(_ctx)]
-WorkerDep = Annotated[InProcessWorker, Depends(_worker)]
-ERRORS = {
-    400: {"model": schemas.ErrorBody},
-    404: {"model": schemas.ErrorBody},
-    413: {"model": schemas.ErrorBody},
-    422: {"model": schemas.ErrorBody},
-}
+WorkerDep = Annotated[Dispatcher, Depends(_worker)]
+ERRORS = {code: {"model": schemas.ErrorBody} for code in (400, 401, 403, 404, 413, 422)}
+Uploader = Annotated[Caller, Depends(require("scanner", "clerk"))]
+StatusReader = Annotated[Caller, Depends(require("scanner", "clerk", "system"))]
+Reader = Annotated[Caller, Depends(require("clerk", "system"))]
+DossierReader = Annotated[Caller, Depends(require("scanner", "clerk"))]
+Purpose = Annotated[str, Query(max_length=200, description="why: recorded in the audit trail")]
 
 
 def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
@@ -117,25 +132,31 @@ def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
     return schemas.ComponentOut.model_validate(body.to_json())
 
 
-def _check_owner(owner_id: str) -> str:
-    owner_id = owner_id.strip()
-    if not OWNER_ID.match(owner_id):
-        raise HTTPException(422, "owner ID must be 12 digits (CCCD), 9 (CMND) or a tax code")
-    return owner_id
+_check_owner = check_owner
+
+
+def _may_read(who: Caller, comp: Component) -> None:
+    if comp.status == "done" and not who.may_read(comp.type):
+        raise HTTPException(403, f"this key may not read documents of type {comp.type}")
 
 
 def add_routes(app: FastAPI, settings: Settings) -> None:
     limit = settings.max_upload_mb * 1024 * 1024
 
     async def accept(
-        ctx: Context, worker: InProcessWorker, file: UploadFile, owner: str | None, code: str | None
+        ctx: Context,
+        worker: Dispatcher,
+        file: UploadFile,
+        owner: str | None,
+        code: str | None,
+        who: Caller,
     ) -> schemas.Accepted:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise HTTPException(413, f"file larger than {settings.max_upload_mb} MB")
         owners = [_check_owner(owner)] if owner else []
         source = file.filename or "upload"
-        sub = submit(ctx, data, source, owners=owners, dossier_code=code)
+        sub = submit(ctx, data, source, owners=owners, dossier_code=code, actor=who.key_id)
         if sub.error:
             raise HTTPException(422, {"error": sub.error, "component_id": sub.component_id})
         worker.enqueue(sub.component_id)
@@ -158,12 +179,13 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         code: str,
         ctx: CtxDep,
         worker: WorkerDep,
+        who: Uploader,
         file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF or PDF")],
         owner: Annotated[str | None, Form(description="owner's personal ID number")] = None,
     ) -> schemas.Accepted:
         if not DOSSIER_CODE.match(code):
             raise HTTPException(422, "dossier code: letters, digits, '.', '-' and '_' only")
-        return await accept(ctx, worker, file, owner, code)
+        return await accept(ctx, worker, file, owner, code, who)
 
     @app.post(
         "/api/v1/components", status_code=202, responses=ERRORS, summary="Upload a loose file"
@@ -171,17 +193,23 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
     async def upload(
         ctx: CtxDep,
         worker: WorkerDep,
+        who: Uploader,
         file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF or PDF")],
         owner: Annotated[str | None, Form(description="owner's personal ID number")] = None,
     ) -> schemas.Accepted:
-        return await accept(ctx, worker, file, owner, None)
+        return await accept(ctx, worker, file, owner, None, who)
 
     @app.get("/api/v1/components/{component_id}", responses=ERRORS, summary="Status and result")
-    def component(component_id: str, ctx: CtxDep) -> schemas.ComponentOut:
-        with ctx.sessions() as session:
+    def component(
+        component_id: str, ctx: CtxDep, who: StatusReader, purpose: Purpose = ""
+    ) -> schemas.ComponentOut:
+        with ctx.sessions.begin() as session:
             comp = get_component(session, component_id)
             if comp is None:
                 raise HTTPException(404, "no such component")
+            _may_read(who, comp)
+            audit.record(session, actor=who.key_id, role=who.role, action="component.read",
+                         target=comp.id, purpose=purpose)  # fmt: skip
             return _component_out(ctx, comp)
 
     @app.get(
@@ -190,26 +218,41 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         response_class=Response,
         summary="The searchable PDF",
     )
-    def component_pdf(component_id: str, ctx: CtxDep) -> Response:
-        with ctx.sessions() as session:
+    def component_pdf(
+        component_id: str, ctx: CtxDep, who: Reader, purpose: Purpose = ""
+    ) -> Response:
+        with ctx.sessions.begin() as session:
             comp = get_component(session, component_id)
             if comp is None:
                 raise HTTPException(404, "no such component")
+            _may_read(who, comp)
             if comp.pdf is None:
                 raise HTTPException(404, f"no PDF yet: component is {comp.status}")
             key = comp.pdf.key
+            audit.record(session, actor=who.key_id, role=who.role, action="component.pdf",
+                         target=comp.id, purpose=purpose)  # fmt: skip
         headers = {"Content-Disposition": f'inline; filename="{component_id}.pdf"'}
         return Response(ctx.store.get(key), media_type="application/pdf", headers=headers)
 
     @app.get("/api/v1/dossiers/{code}", responses=ERRORS, summary="A dossier's components")
-    def dossier(code: str, ctx: CtxDep) -> schemas.DossierOut:
-        with ctx.sessions() as session:
+    def dossier(
+        code: str, ctx: CtxDep, who: DossierReader, purpose: Purpose = ""
+    ) -> schemas.DossierOut:
+        with ctx.sessions.begin() as session:
             d = session.scalar(select(Dossier).where(Dossier.code == code))
             if d is None:
                 raise HTTPException(404, "no such dossier")
             comps = [get_component(session, c.id) for c in d.components]
+            audit.record(session, actor=who.key_id, role=who.role, action="dossier.read",
+                         target=code[:64], purpose=purpose)  # fmt: skip
             return schemas.DossierOut(
-                code=code, components=[_component_out(ctx, c) for c in comps if c]
+                code=code,
+                components=[_component_out(ctx, c) for c in comps if c],
+                procedure_code=d.procedure_code,
+                component_states=[
+                    schemas.ComponentStateOut(**vars(st)) for st in dossier_states(session, d)
+                ],
+                reused=[lk.component_id for lk in d.links],
             )
 
     @app.get(
@@ -217,9 +260,18 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         responses=ERRORS,
         summary="A citizen's registered documents",
     )
-    def owner_documents(owner_id: str, ctx: CtxDep) -> schemas.OwnerDocuments:
+    def owner_documents(
+        owner_id: str,
+        ctx: CtxDep,
+        who: Reader,
+        purpose: Annotated[
+            str, Query(min_length=3, max_length=200, description="why: recorded in the audit")
+        ],
+    ) -> schemas.OwnerDocuments:
         owner_id = _check_owner(owner_id)
-        with ctx.sessions() as session:
+        with ctx.sessions.begin() as session:
+            audit.record(session, actor=who.key_id, role=who.role, action="owner.documents",
+                         subject=owner_id, purpose=purpose)  # fmt: skip
             docs = [
                 schemas.DocumentOut(
                     id=c.id,
@@ -237,5 +289,6 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
                     pdf=f"/api/v1/components/{c.id}/pdf",
                 )
                 for c in components_by_owner(session, owner_id)
+                if who.may_read(c.type)
             ]
         return schemas.OwnerDocuments(owner_id=owner_id, documents=docs)

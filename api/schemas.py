@@ -68,3 +68,143 @@ class OwnerDocuments(BaseModel):
 class DossierOut(BaseModel):
     code: str
     components: list[ComponentOut]
+    procedure_code: str | None = None
+    component_states: list[ComponentStateOut] = Field(
+        default_factory=list,
+        description="each component type of the procedure: reused, scanned, illegible, missing",
+    )
+    reused: list[str] = Field(default_factory=list, description="registry records linked in")
+
+
+# --- the reuse registry (issue 6) ---
+
+
+class RecordOut(BaseModel):
+    """A registry record: a digitized result with its legal fields, validity and provenance."""
+
+    id: str
+    result_code: str | None = Field(description="mã kết quả số hóa, issued once, never changed")
+    registry_status: str | None = Field(
+        description="draft, verified, superseded, revoked, or duplicate (of `duplicate_of`)"
+    )
+    duplicate_of: str | None = None
+    type: str
+    owners: list[str]
+    fields: dict[str, FieldOut]
+    so_ky_hieu: str | None = None
+    ngay_cap: str | None = None
+    co_quan_cap: str | None = None
+    hieu_luc_den: str | None = None
+    pham_vi_hieu_luc: str | None = None
+    reusable: bool = Field(description="may be offered for reuse now")
+    not_reusable_because: str | None = None
+    reuse_count: int
+    page_count: int
+    dossier: str | None
+    sha256: str
+    digitized_by: str | None
+    verified_by: str | None
+    verified_at: str | None
+    created_at: str
+    note: str | None = Field(None, description="e.g. a number shared with another record")
+    pdf: str
+
+
+class RecordPage(BaseModel):
+    documents: list[RecordOut]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page, null on the last")
+
+
+class ProcedureOut(BaseModel):
+    code: str
+    name: str
+    national_code: str | None
+    required: list[str]
+    optional: list[str]
+
+
+class LookupOut(BaseModel):
+    owner_id: str
+    procedure: ProcedureOut
+    documents: list[RecordOut] = Field(description="valid documents that can be reused now")
+    available: dict[str, list[str]] = Field(description="component type -> reusable record ids")
+    missing: list[str] = Field(description="required component types still to be scanned")
+
+
+class DossierOpen(BaseModel):
+    procedure_code: str
+
+
+class ComponentStateOut(BaseModel):
+    type: str
+    required: bool
+    state: str = Field(description="reused, scanned, illegible, missing or pending")
+    component_ids: list[str]
+
+
+class LinkIn(BaseModel):
+    document_id: str
+
+
+class LinkOut(BaseModel):
+    dossier: str
+    document_id: str
+    type: str
+    linked_by: str
+    linked_at: str
+    created: bool
+    reuse_count: int
+
+
+class VerifyIn(BaseModel):
+    fields: dict[str, str] = Field(default_factory=dict, description="the clerk's corrections")
+
+
+class StatusChangeIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class KeyIn(BaseModel):
+    role: str = Field(description="clerk, scanner, system or admin")
+    name: str = ""
+    allowed_types: list[str] | None = Field(None, description="system keys: component types")
+
+
+class KeyOut(BaseModel):
+    id: str
+    role: str
+    name: str
+    allowed_types: list[str] | None
+    created_at: str
+    revoked: bool
+    token: str | None = Field(None, description="shown once, at creation")
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: str
+    actor: str
+    role: str
+    action: str
+    target: str | None
+    subject: str | None = Field(description="the citizen's ID, masked")
+    purpose: str
+
+
+class ReportRowOut(BaseModel):
+    period: str
+    agency: str
+    type: str
+    received: int
+    digitized: int
+    reused: int
+    digitization_rate: float
+    reuse_rate: float
+
+
+class ReportOut(BaseModel):
+    period: str
+    group_by: list[str]
+    rows: list[ReportRowOut]

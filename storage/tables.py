@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -34,15 +45,29 @@ class Dossier(Base):
     __tablename__ = "dossiers"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     components: Mapped[list[Component]] = relationship(back_populates="dossier")
+    links: Mapped[list[DossierLink]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan"
+    )
 
 
 class Component(Base):
     """One component of a dossier (one document), from upload to registered result."""
 
     __tablename__ = "components"
-    __table_args__ = (UniqueConstraint("dossier_key", "original_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("dossier_key", "original_sha256"),
+        # one registry record per content: a second copy of the same bytes is a duplicate
+        Index(
+            "uq_components_record_sha256",
+            "original_sha256",
+            unique=True,
+            sqlite_where=text("registry_status IS NOT NULL AND duplicate_of IS NULL"),
+            postgresql_where=text("registry_status IS NOT NULL AND duplicate_of IS NULL"),
+        ),
+    )
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"))
     # dossier code, or "" for loose files: with the hash, makes a re-submission idempotent
@@ -59,6 +84,21 @@ class Component(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # the registry record, set once the result is registered (None while queued)
+    registry_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    result_code: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    doc_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    issued_on: Mapped[str | None] = mapped_column(String(10), index=True)
+    issuer: Mapped[str | None] = mapped_column(String(255))
+    valid_until: Mapped[str | None] = mapped_column(String(10))
+    scope: Mapped[str | None] = mapped_column(Text)
+    phash: Mapped[str | None] = mapped_column(String(16))
+    reuse_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digitized_by: Mapped[str | None] = mapped_column(String(64))
+    verified_by: Mapped[str | None] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
@@ -99,3 +139,81 @@ class Owner(Base):
     owner_id: Mapped[str] = mapped_column(String(32), index=True)
     source: Mapped[str] = mapped_column(String(16), default="clerk")
     component: Mapped[Component] = relationship(back_populates="owners")
+
+
+class OwnerAlias(Base):
+    """An old 9-digit CMND number linked to the 12-digit personal ID that replaced it."""
+
+    __tablename__ = "owner_aliases"
+    __table_args__ = (UniqueConstraint("old_id", "new_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    old_id: Mapped[str] = mapped_column(String(32), index=True)
+    new_id: Mapped[str] = mapped_column(String(32), index=True)
+
+
+class DossierLink(Base):
+    """A registered document reused as a component of a dossier: a reference, not a copy."""
+
+    __tablename__ = "dossier_links"
+    __table_args__ = (UniqueConstraint("dossier_id", "component_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    component_id: Mapped[str] = mapped_column(ForeignKey("components.id"), index=True)
+    component_type: Mapped[str] = mapped_column(String(32))
+    linked_by: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dossier: Mapped[Dossier] = relationship(back_populates="links")
+    component: Mapped[Component] = relationship()
+
+
+class ApiKey(Base):
+    """An API key: public id, SHA-256 of its secret, role and (for `system`) allowed types."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    allowed_types: Mapped[list[str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who read what, when and why. Append-only (database triggers refuse updates/deletes)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str | None] = mapped_column(String(64), index=True)
+    subject_masked: Mapped[str | None] = mapped_column(String(32))
+    subject_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class CodeCounter(Base):
+    """Sequence numbers of the *mã kết quả số hóa*, one per scope (agency, year, ...)."""
+
+    __tablename__ = "code_counters"
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchDoc(Base):
+    """The OCR text of a registered component as indexed for search (see storage/search.py).
+
+    `exact` keeps the diacritics with tone marks in one canonical placement; `folded` has
+    none. On SQLite the FTS5 table `search_fts` indexes both (external content, triggers).
+    """
+
+    __tablename__ = "search_docs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component_id: Mapped[str] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), unique=True
+    )
+    exact: Mapped[str] = mapped_column(Text, default="")
+    folded: Mapped[str] = mapped_column(Text, default="")

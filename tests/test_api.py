@@ -12,6 +12,7 @@ from PIL import Image
 
 from api.app import create_app
 from api.settings import Settings
+from storage.auth import create_key
 from tests.conftest import png_bytes, word_recall
 from tests.pages import distort
 
@@ -25,7 +26,18 @@ def client(tmp_path: Path):
     )
     with TestClient(create_app(settings)) as c:
         c.settings = settings  # type: ignore[attr-defined]
+        c.keys = make_keys(c)  # type: ignore[attr-defined]
+        c.headers["X-API-Key"] = c.keys["clerk"]  # type: ignore[attr-defined]
         yield c
+
+
+def make_keys(client: TestClient) -> dict[str, str]:
+    """One key per role (and a system key limited to ID cards), as tokens."""
+    with client.app.state.ctx.sessions.begin() as session:  # type: ignore[attr-defined]
+        keys = {role: create_key(session, role, f"test {role}")[1] for role in
+                ("clerk", "scanner", "system", "admin")}  # fmt: skip
+        keys["system_id_cards"] = create_key(session, "system", "police", ["can_cuoc"])[1]
+    return keys
 
 
 def wait_done(client: TestClient, url: str, timeout: float = 120) -> dict:
@@ -65,13 +77,36 @@ def test_upload_result_pdf_and_owner_query(
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
     assert word_recall(decision_words, text) >= 0.97
 
-    docs = client.get(f"/api/v1/owners/{OWNER}/documents").json()
+    docs = client.get(f"/api/v1/owners/{OWNER}/documents", params={"purpose": "test"}).json()
     assert [d["id"] for d in docs["documents"]] == [accepted["id"]]
     assert docs["documents"][0]["fields"]["so_ky_hieu"]["value"] == "123/QĐ-UBND"
-    assert client.get("/api/v1/owners/079203099999/documents").json()["documents"] == []
+    other = client.get("/api/v1/owners/079203099999/documents", params={"purpose": "test"})
+    assert other.json()["documents"] == []
 
     dossier = client.get("/api/v1/dossiers/000.00.01.H56-231123-0001").json()
     assert [c["id"] for c in dossier["components"]] == [accepted["id"]]
+
+    # the reuse path: verify, look up first, link into a new dossier instead of re-scanning
+    doc_id = accepted["id"]
+    record = client.get(f"/api/v1/documents/{doc_id}").json()
+    assert record["registry_status"] == "draft" and record["so_ky_hieu"] == "123/QĐ-UBND"
+    assert record["result_code"].startswith("000.00.01.H56.KQ")
+    assert client.post(f"/api/v1/documents/{doc_id}/verify").json()["reusable"] is True
+    lookup = client.get(
+        "/api/v1/lookup",
+        params={"owner_id": OWNER, "procedure": "xd.gpxd_nha_o_rieng_le", "purpose": "test"},
+    ).json()
+    assert lookup["available"]["quyet_dinh"] == [doc_id] and "can_cuoc" in lookup["missing"]
+    link = client.post(
+        "/api/v1/dossiers/000.00.01.H56-231124-0002/links", json={"document_id": doc_id}
+    ).json()
+    assert link["created"] and link["reuse_count"] == 1
+    again_d = client.get("/api/v1/dossiers/000.00.01.H56-231124-0002").json()
+    assert again_d["reused"] == [doc_id] and again_d["components"] == []
+    found = client.get("/api/v1/documents", params={"q": "quyết định", "purpose": "test"})
+    assert [d["id"] for d in found.json()["documents"]] == [doc_id]
+    pdf2 = client.get(f"/api/v1/documents/{doc_id}/pdf")
+    assert pdf2.status_code == 200 and pdf2.content == pdf.content
 
     again = client.post(
         "/api/v1/dossiers/000.00.01.H56-231123-0001/files",
@@ -96,7 +131,7 @@ def test_bad_uploads_get_4xx_json_and_the_service_goes_on(client: TestClient) ->
 
     assert client.get("/api/v1/components/nope").status_code == 404
     assert client.get("/api/v1/components/nope").json() == {"error": "no such component"}
-    assert client.get("/api/v1/owners/12ab/documents").status_code == 422
+    assert client.get("/api/v1/owners/12ab/documents?purpose=test").status_code == 422
     assert (
         client.post("/api/v1/dossiers/a%20b/files", files={"file": ("a.png", b"x")}).status_code
         == 422
