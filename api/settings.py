@@ -28,6 +28,30 @@ class Settings(BaseSettings):
     watch_poll_seconds: float = 5.0
     watch_stable_seconds: float = 2.0
     max_upload_mb: int = 512
+    # --- reuse registry (issue 6) ---
+    # mã kết quả số hóa: str.format over agency, year, month, type and seq (see storage/codes.py)
+    result_code_pattern: str = "{agency}.KQ{year}.{seq:07d}"
+    agency_code: str = "000.00.00.H00"  # when the dossier code does not carry the agency
+    # --- distributed mode (issue 7): a broker URL switches to Celery workers ---
+    broker_url: str | None = None  # redis://host:6379/0 or amqp://…; unset: in-process worker
+    task_soft_time_limit: float = 1800.0  # seconds; the task gets SoftTimeLimitExceeded
+    task_time_limit: float = 1900.0  # seconds; the pool child is killed, the task redelivered
+    worker_max_tasks_per_child: int = 50  # recycle a pool child (Tesseract/OpenCV memory)
+    broker_visibility_timeout: float = 3600.0  # Redis: unacked task redelivered after this
+    inbox_bucket_url: str | None = None  # s3://inbox?endpoint=…: scanners PUT files here
+    bucket_poll_seconds: float = 60.0  # listing of the inbox bucket, the missed-event net
+    ingest_token: str | None = None  # bearer token MinIO's webhook target sends (auth_token)
+    # --- archival copy (issue 4): PDF/A-2b, signed by the digitizing official ---
+    sign_pkcs12: Path | None = None  # default signing key; signing is on when a key is set
+    sign_pkcs12_password: str | None = None
+    sign_pkcs11_lib: str | None = None  # PKCS#11 module of a USB token (needs python-pkcs11)
+    sign_pkcs11_token: str | None = None  # token label
+    sign_pkcs11_key: str | None = None  # label of the key and certificate on the token
+    sign_pkcs11_pin: str | None = None
+    signer_name: str = ""  # shown in the signature block; default: the certificate's name
+    # per clerk (the component's digitized_by): JSON {"clerk": {"pkcs12": …, "name": …}}
+    signers: dict[str, dict[str, str]] = Field(default_factory=dict)
+    pdf_owner_ids: bool = False  # write owners' personal ID numbers into the PDF's XMP
 
     @cached_property
     def db_url(self) -> str:

@@ -72,7 +72,7 @@ def load_pages(data: bytes) -> Iterator[LoadedPage]:
         yield from _pdf_pages(data)
         return
     for frame in _frames(data, kind):
-        image = to_8bit(ImageOps.exif_transpose(frame.copy()))
+        image = to_8bit(ImageOps.exif_transpose(frame))  # a new image, never the frame
         yield LoadedPage(image=image, dpi=_dpi_of(frame))
 
 
