@@ -3,6 +3,7 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd tesseract-ocr-eng poppler-utils qpdf \
+      procps \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -12,7 +13,11 @@ COPY classify classify
 COPY storage storage
 COPY api api
 COPY models models
-RUN pip install --no-cache-dir .
-ENV OMP_THREAD_LIMIT=1 SOHOA_DATA_DIR=/var/sohoa SOHOA_HOST=0.0.0.0
+# distributed mode's clients (Celery on Redis, S3 through minio, PostgreSQL through psycopg 3)
+RUN pip install --no-cache-dir . "celery[redis]>=5.4" "minio>=7.2" "psycopg[binary]>=3.2"
+RUN useradd --system --create-home --uid 10001 sohoa \
+ && mkdir -p /var/sohoa /srv/scanner-inbox && chown sohoa /var/sohoa /srv/scanner-inbox
+USER sohoa
+ENV OMP_THREAD_LIMIT=1 SOHOA_DATA_DIR=/var/sohoa SOHOA_HOST=0.0.0.0 PYTHONUNBUFFERED=1
 EXPOSE 8000
 CMD ["sohoa", "serve"]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from api.cli_registry import add_registry_commands, bootstrap_admin_key
+
 log = logging.getLogger("sohoa")
 
 
@@ -67,6 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = Settings(**overrides)
     app = create_app(settings)
+    bootstrap_admin_key(settings)  # first start: prints how to call the API
     log.info("serving on http://%s:%d (API docs at /docs)", settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
@@ -77,18 +80,63 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     from api.app import watch_folder
     from api.pipeline import Context
+    from api.routes_ingest import make_bucket_inbox
     from api.settings import Settings
-    from api.worker import InProcessWorker
+    from api.worker import make_dispatcher
 
     ctx = Context.from_settings(Settings())
-    worker = InProcessWorker(ctx)
+    worker = make_dispatcher(ctx)  # issue 7: Celery when SOHOA_BROKER_URL is set
     worker.start()
     stop = threading.Event()
+    inbox = make_bucket_inbox(ctx, worker)  # issue 7: list the inbox bucket too, if any
+    if inbox is not None:
+        interval = ctx.settings.bucket_poll_seconds
+        threading.Thread(target=inbox.run, args=(stop, interval), daemon=True).start()
     try:
         watch_folder(ctx, worker, Path(args.dir), stop, polling=args.poll)
     except KeyboardInterrupt:
         stop.set()
     worker.stop()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """A Celery worker (distributed mode): one single-threaded process per core."""
+    import os
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    os.environ.setdefault("SOHOA_PAGE_WORKERS", "1")  # parallelism comes from the processes
+    from api.celery_app import QUEUE, make_celery
+    from api.settings import Settings
+
+    settings = Settings()
+    if not settings.broker_url:
+        print("sohoa worker: set SOHOA_BROKER_URL (e.g. redis://localhost:6379/0)", file=sys.stderr)
+        return 2
+    app = make_celery(settings)
+    concurrency = args.concurrency or os.cpu_count() or 1
+    argv = ["worker", f"--concurrency={concurrency}", "--pool=prefork", f"--queues={QUEUE}",
+            "--loglevel=INFO", "--without-gossip", "--without-mingle"]  # fmt: skip
+    if args.hostname:
+        argv.append(f"--hostname={args.hostname}")
+    app.worker_main(argv)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Retrain the type model from the generated corpus plus the clerks' corrections."""
+    from api.settings import Settings
+    from classify.learning import corrections_path
+    from classify.model import data_dir_path
+    from classify.train import retrain
+
+    data_dir = Settings().data_dir
+    corrections = args.corrections or corrections_path(data_dir)
+    _, report = retrain(
+        args.out or data_dir_path(data_dir), corrections_file=corrections, n_per_type=args.per_type
+    )
+    json.dump(report, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
     return 0
 
 
@@ -113,6 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("dir", metavar="DIR")
     w.add_argument("--poll", action="store_true", help="poll only (network shares)")
     w.set_defaults(func=cmd_watch)
+
+    k = sub.add_parser("worker", help="run a Celery worker (distributed mode, SOHOA_BROKER_URL)")
+    k.add_argument("-c", "--concurrency", type=int, help="worker processes (default: cores)")
+    k.add_argument("-n", "--hostname", help="Celery node name (default: celery@host)")
+    k.set_defaults(func=cmd_worker)
+    t = sub.add_parser("train", help="retrain the type model (corpus + clerks' corrections)")
+    t.add_argument("--corrections", type=Path, help="default <data_dir>/corrections.jsonl")
+    t.add_argument("--out", type=Path, help="default <data_dir>/models/type-model.joblib")
+    t.add_argument("--per-type", type=int, default=150, help="generated samples per type")
+    t.set_defaults(func=cmd_train)
+    add_registry_commands(sub)  # keys, report, lookup, link, verify, revoke, supersede
     return p
 
 

@@ -74,8 +74,13 @@ class FileBlobStore:
 
 
 def open_store(url: str) -> BlobStore:
-    """A store from `SOHOA_STORAGE_URL`: `file:///var/sohoa` (or a plain path)."""
+    """A store from `SOHOA_STORAGE_URL`: `file:///var/sohoa` (or a plain path), or
+    `s3://bucket?endpoint=host:9000` (see storage/s3.py)."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return FileBlobStore(Path(parsed.path if parsed.scheme else url))
+    if parsed.scheme == "s3":
+        from storage.s3 import S3BlobStore
+
+        return S3BlobStore.from_url(url)
     raise ValueError(f"unsupported storage URL scheme: {parsed.scheme!r}")
