@@ -13,6 +13,8 @@ APT_PACKAGES=(
   poppler-utils                     # pdftoppm (PDF input) and pdftotext (checks)
   qpdf                              # PDF structure checks in tests
   fonts-dejavu-core fonts-liberation2  # Vietnamese-capable fonts for generated test pages
+  redis-server postgresql           # real broker and database for the distributed tests
+  ghostscript softhsm2              # PDF/A cross-check and a PKCS#11 token for signing tests
 )
 
 install_system() {
