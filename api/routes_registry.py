@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session, selectinload
 from api import schemas
 from api.auth import Caller, require
 from api.pipeline import Context
+from classify import extract_component_fields
+from classify.learning import corrections_path, record_correction
+from models.document import page_from_dict
 from storage import audit
 from storage.auth import ROLES, create_key, list_keys, revoke_key
 from storage.procedures import Procedure, load_procedures
@@ -322,6 +325,42 @@ def verify(
     document_id: str, ctx: CtxDep, who: Clerk, body: schemas.VerifyIn | None = None
 ) -> schemas.RecordOut:
     return _change(ctx, who, document_id, "verified", None, body.fields if body else None)
+
+
+@router.post(
+    "/documents/{document_id}/corrections",
+    responses=ERRORS,
+    summary="A clerk corrects the type or fields (stored for retraining the classifier)",
+)
+def correct(
+    document_id: str, body: schemas.CorrectionIn, ctx: CtxDep, who: Clerk
+) -> schemas.RecordOut:
+    check_type(body.type)
+    if body.type is None and not body.fields:
+        raise HTTPException(422, "a correction needs a type or at least one field")
+    with ctx.sessions.begin() as session:
+        comp = _record(session, document_id)
+        pages = [page_from_dict(p) for p in comp.pages or []]
+        record_correction(
+            corrections_path(ctx.settings.data_dir),
+            comp.id,
+            pages,
+            predicted_type=comp.type or "",
+            type=body.type,
+            fields=body.fields,
+            clerk=who.key_id,
+        )
+        fields = dict(body.fields)
+        if body.type and body.type != comp.type:
+            comp.type, comp.type_confidence = body.type, 1.0
+            extracted = extract_component_fields(pages, body.type)
+            fields = {k: v.value for k, v in extracted.items()} | fields
+        if fields:
+            confirm_fields(comp, fields)
+        audit.record(session, actor=who.key_id, role=who.role, action="document.correct",
+                     target=comp.id, purpose="")  # fmt: skip
+        session.flush()
+        return record_out(comp)
 
 
 @router.post("/documents/{document_id}/revoke", responses=ERRORS, summary="Revoke a record")

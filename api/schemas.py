@@ -162,6 +162,11 @@ class VerifyIn(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict, description="the clerk's corrections")
 
 
+class CorrectionIn(BaseModel):
+    type: str | None = Field(None, description="the right catalogue code, if the type was wrong")
+    fields: dict[str, str] = Field(default_factory=dict, description="corrected field values")
+
+
 class StatusChangeIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
 

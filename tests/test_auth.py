@@ -235,3 +235,32 @@ def test_access_log_lines_carry_masked_ids(caplog) -> None:
     )  # fmt: skip
     assert CCCD not in caplog.text and "025123456" not in caplog.text
     assert "079*******45" in caplog.text and "025****56" in caplog.text
+
+
+def test_clerk_correction_changes_the_record_and_is_kept_for_retraining(
+    client: TestClient, tmp_path: Path
+) -> None:
+    from classify.learning import load_corrections
+
+    land = client.ids["land"]  # type: ignore[attr-defined]
+    url = f"/api/v1/documents/{land}/corrections"
+    assert client.post(url, json={}, headers=as_(client, "clerk")).status_code == 422
+    assert client.post(url, json={"type": "nope"}, headers=as_(client, "clerk")).status_code == 422
+    assert client.post(url, json={"type": "khac"}, headers=as_(client, "system")).status_code == 403
+    r = client.post(
+        url,
+        json={"type": "giay_phep_xay_dung", "fields": {"so_ky_hieu": "12/GPXD"}},
+        headers=as_(client, "clerk"),
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["type"] == "giay_phep_xay_dung"
+    assert body["fields"]["so_ky_hieu"] == {
+        "value": "12/GPXD",
+        "source": "clerk",
+        "confidence": 1.0,
+    }
+    assert body["so_ky_hieu"] == "12/GPXD"
+    (kept,) = load_corrections(tmp_path / "var" / "corrections.jsonl")
+    assert kept.component_id == land and kept.type == "giay_phep_xay_dung"
+    assert kept.predicted_type == "gcn_qsdd" and kept.fields == {"so_ky_hieu": "12/GPXD"}
