@@ -17,10 +17,11 @@ from sqlalchemy import select
 from api import logmask, schemas
 from api.auth import Caller, require
 from api.pipeline import Context, submit
+from api.routes_ingest import router as ingest_router
 from api.routes_registry import DOSSIER_CODE, OWNER_ID, check_owner
 from api.routes_registry import router as registry_router
 from api.settings import Settings
-from api.worker import Dispatcher, make_dispatcher  # issue 7: Celery or in-process
+from api.worker import Dispatcher, make_dispatcher  # Celery or in-process
 from ingest.dropfolder import DropFolder
 from models.errors import BadInput
 from storage import audit
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = Context.from_settings(settings)
-        worker = make_dispatcher(ctx)  # issue 7: Celery when SOHOA_BROKER_URL is set
+        worker = make_dispatcher(ctx)  # Celery when SOHOA_BROKER_URL is set
         worker.start()
         stop = threading.Event()
         watcher = None
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_routes(app, settings)
     app.include_router(registry_router, tags=["registry"])
+    app.include_router(ingest_router)
     return app
 
 

@@ -85,10 +85,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from api.worker import make_dispatcher
 
     ctx = Context.from_settings(Settings())
-    worker = make_dispatcher(ctx)  # issue 7: Celery when SOHOA_BROKER_URL is set
+    worker = make_dispatcher(ctx)  # Celery when SOHOA_BROKER_URL is set
     worker.start()
     stop = threading.Event()
-    inbox = make_bucket_inbox(ctx, worker)  # issue 7: list the inbox bucket too, if any
+    inbox = make_bucket_inbox(ctx, worker)  # list the inbox bucket too, if any
     if inbox is not None:
         interval = ctx.settings.bucket_poll_seconds
         threading.Thread(target=inbox.run, args=(stop, interval), daemon=True).start()

@@ -57,7 +57,9 @@ def _inbox(request: Request) -> BucketInbox:
 
 def _check_token(request: Request, authorization: str | None) -> None:
     token = request.app.state.ctx.settings.ingest_token
-    if token and not secrets.compare_digest(authorization or "", f"Bearer {token}"):
+    if not token:  # never an open door: the webhook and upload URLs need a shared secret
+        raise HTTPException(503, "bucket ingest needs SOHOA_INGEST_TOKEN to be set")
+    if not secrets.compare_digest(authorization or "", f"Bearer {token}"):
         raise HTTPException(401, "bad or missing bearer token")
 
 

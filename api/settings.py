@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # mã kết quả số hóa: str.format over agency, year, month, type and seq (see storage/codes.py)
     result_code_pattern: str = "{agency}.KQ{year}.{seq:07d}"
     agency_code: str = "000.00.00.H00"  # when the dossier code does not carry the agency
-    # --- distributed mode (issue 7): a broker URL switches to Celery workers ---
+    # --- distributed mode: a broker URL switches to Celery workers ---
     broker_url: str | None = None  # redis://host:6379/0 or amqp://…; unset: in-process worker
     task_soft_time_limit: float = 1800.0  # seconds; the task gets SoftTimeLimitExceeded
     task_time_limit: float = 1900.0  # seconds; the pool child is killed, the task redelivered

@@ -317,14 +317,12 @@ def test_webhook_and_presigned_upload_through_the_api(stack: Stack, s3_server: S
     from fastapi.testclient import TestClient
 
     from api.app import create_app
-    from api.routes_ingest import router
 
     settings = stack.settings.model_copy(
         update={"watch": False, "inbox_bucket_url": s3_server.url("inbox-hook"),
                 "ingest_token": "s3cret"}
     )  # fmt: skip
     app = create_app(settings)
-    app.include_router(router)
     auth = {"Authorization": "Bearer s3cret"}
     with TestClient(app) as client:
         assert isinstance(app.state.worker, CeleryDispatcher)  # serve enqueues to Celery
