@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from api import logmask, schemas
 from api.auth import Caller, require
-from api.pipeline import Context, submit
+from api.pipeline import Context, result_of, submit
 from api.routes_ingest import router as ingest_router
 from api.routes_registry import DOSSIER_CODE, OWNER_ID, check_owner
 from api.routes_registry import router as registry_router
@@ -26,7 +26,7 @@ from ingest.dropfolder import DropFolder
 from models.errors import BadInput
 from storage import audit
 from storage.codes import check_pattern
-from storage.registry import components_by_owner, get_component, to_result
+from storage.registry import components_by_owner, get_component
 from storage.reuse import dossier_states
 from storage.tables import Component, Dossier
 
@@ -130,7 +130,7 @@ Purpose = Annotated[str, Query(max_length=200, description="why: recorded in the
 
 
 def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
-    body = to_result(comp, f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else "")
+    body = result_of(comp, f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else "")
     return schemas.ComponentOut.model_validate(body.to_json())
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
-from classify import classify_component
+from classify import classify_component, needs_review
 from models.document import Classification, ComponentResult, PageResult
 from models.errors import BadInput
 from ocr.loader import MEDIA_TYPES, check, load_pages
@@ -118,9 +118,9 @@ def digitize(
         if comp is None:
             raise KeyError(component_id)
         if comp.status == "failed" and comp.media_type == "application/octet-stream":
-            return to_result(comp, "")  # refused at submission: nothing to read
+            return result_of(comp, "")  # refused at submission: nothing to read
         if comp.status == "done" and not force:
-            return to_result(comp, ctx.pdf_location(comp))
+            return result_of(comp, ctx.pdf_location(comp))
         comp.status, comp.error = "processing", None
         comp.attempts += 1
         data = ctx.store.get(comp.original.key)
@@ -171,7 +171,15 @@ def digitize(
             "component %s: %d page(s), type %s (%.2f) in %.1f s",
             comp.id, len(pages), verdict.type, verdict.confidence, time.perf_counter() - started,
         )  # fmt: skip
-        return to_result(comp, ctx.pdf_location(comp))
+        return result_of(comp, ctx.pdf_location(comp))
+
+
+def result_of(comp: Component, pdf_location: str) -> ComponentResult:
+    """A component's public result, flagged for review when its type is uncertain."""
+    result = to_result(comp, pdf_location)
+    verdict = Classification(result.type, result.type_confidence)
+    result.needs_review = comp.status == "done" and needs_review(verdict)
+    return result
 
 
 def archival_copy(
@@ -230,4 +238,4 @@ def _fail(ctx: Context, component_id: str, error: str) -> ComponentResult:
         comp = get_component(session, component_id)
         assert comp is not None
         mark_failed(comp, error)
-        return to_result(comp, "")
+        return result_of(comp, "")

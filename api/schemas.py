@@ -40,6 +40,7 @@ class ComponentOut(BaseModel):
     status: str = Field(description="queued, processing, done or failed")
     type: str
     type_confidence: float
+    needs_review: bool = Field(False, description="type uncertain: a clerk must confirm it")
     sha256: str
     owners: list[str]
     pages: list[PageOut]

@@ -79,6 +79,7 @@ class ComponentResult:
     sha256: str = ""
     owners: list[str] = field(default_factory=list)
     error: str | None = None
+    needs_review: bool = False  # type confidence below the catalogue's review threshold
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON contract: extend it, never break it."""
@@ -88,6 +89,7 @@ class ComponentResult:
             "status": self.status,
             "type": self.type,
             "type_confidence": round(self.type_confidence, 4),
+            "needs_review": self.needs_review,
             "sha256": self.sha256,
             "owners": list(self.owners),
             "pages": [

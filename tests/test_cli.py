@@ -48,7 +48,8 @@ def test_upside_down_and_skewed_page_reads_as_well_as_upright(
     for comp, source in ((a, upright), (b, turned)):
         assert comp.keys() >= CONTRACT_KEYS
         assert comp["source"] == str(source)
-        assert comp["type"] == "quyet_dinh" and 0 < comp["type_confidence"] <= 1
+        assert comp["type"] == "quyet_dinh" and 0.8 < comp["type_confidence"] <= 1
+        assert comp["needs_review"] is False
         assert comp["fields"]["so_ky_hieu"] == "123/QĐ-UBND"
         assert comp["fields"]["ngay_cap"] == "2023-05-05"
         assert Path(comp["pdf"]).is_file()

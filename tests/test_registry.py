@@ -306,3 +306,18 @@ def test_reuse_path_through_the_cli(_isolated_settings: Path, capsys) -> None:
         assert auth.authenticate(s, token).role == "admin"
     assert main(["lookup", "--owner", "12ab", "--procedure", HOUSE, "--purpose", "x"]) == 2
     assert main(["revoke", "nope"]) == 1
+
+
+def test_uncertain_type_is_flagged_for_review(tmp_path: Path) -> None:
+    from api.pipeline import result_of
+    from storage.registry import get_component
+
+    sessions = open_registry(tmp_path)
+    with sessions.begin() as s:
+        sure = register(s, "Quyết định", key="sure")
+        unsure = register(s, "Một tờ giấy", key="unsure", doc_type="khac")
+        get_component(s, unsure).type_confidence = 0.3
+    with sessions() as s:
+        assert result_of(get_component(s, sure), "").needs_review is False
+        flagged = result_of(get_component(s, unsure), "")
+        assert flagged.needs_review is True and flagged.to_json()["needs_review"] is True
