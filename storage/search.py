@@ -119,7 +119,7 @@ def search_ids(
         if selective:
             return _sqlite_filter_first(session, q, where_sql, params or {}, limit, offset)
         return _sqlite_rank_first(session, q, where_sql, params or {}, limit, offset)
-    if dialect == "postgresql":  # not yet exercised by the test suite (issue 7)
+    if dialect == "postgresql":
         return _postgresql(session, q, where_sql, params or {}, limit, offset)
     raise NotImplementedError(f"full-text search on {dialect}")
 

@@ -12,9 +12,13 @@ from storage.db import make_engine, migrate, session_factory
 from storage.registry import find_or_create_component, put_blob, save_result
 
 
-def open_registry(tmp_path: Path, name: str = "reg.db") -> sessionmaker[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / name}")
+def open_registry(
+    tmp_path: Path, name: str = "reg.db", *, url: str | None = None
+) -> sessionmaker[Session]:
+    """A migrated registry: SQLite in `tmp_path` by default, or the database at `url`."""
+    engine = make_engine(url or f"sqlite:///{tmp_path / name}")
     migrate(engine)
+    _STORES[str(engine.url)] = FileBlobStore(tmp_path / f"objects-{name}")
     return session_factory(engine)
 
 
@@ -56,7 +60,8 @@ _STORES: dict[str, FileBlobStore] = {}
 
 
 def _store(session: Session) -> FileBlobStore:
-    db = session.get_bind().url.database or ""
-    if db not in _STORES:
-        _STORES[db] = FileBlobStore(Path(db).parent / "objects")
-    return _STORES[db]
+    url = str(session.get_bind().url)
+    if url not in _STORES:
+        db = session.get_bind().url.database or ""
+        _STORES[url] = FileBlobStore(Path(db).parent / "objects")
+    return _STORES[url]

@@ -9,6 +9,7 @@ import pytest
 
 from storage.search import BadQuery, canonical, fold, search_ids
 from tests.registry_helpers import open_registry, register
+from tests.services import postgres_server_fixture  # noqa: F401 - used by name
 
 
 def test_canonical_form_joins_tone_placements_and_keeps_words_apart() -> None:
@@ -18,9 +19,13 @@ def test_canonical_form_joins_tone_placements_and_keeps_words_apart() -> None:
     assert fold("Đường") == "Duong" and fold("mặt") == "mat"
 
 
-@pytest.fixture
-def sessions(tmp_path: Path):
-    return open_registry(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path):
+    """The embedded default (SQLite FTS5) and production (PostgreSQL full text) alike."""
+    if request.param == "sqlite":
+        return open_registry(tmp_path)
+    server = request.getfixturevalue("postgres_server")
+    return open_registry(tmp_path, url=server.new_database())
 
 
 def _ids(session, q: str) -> list[str]:
