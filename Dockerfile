@@ -13,8 +13,8 @@ COPY classify classify
 COPY storage storage
 COPY api api
 COPY models models
-# distributed mode's clients (Celery on Redis, S3 through minio, PostgreSQL through psycopg 3)
-RUN pip install --no-cache-dir . "celery[redis]>=5.4" "minio>=7.2" "psycopg[binary]>=3.2"
+# the dependencies include distributed mode's clients (Celery, minio, psycopg 3)
+RUN pip install --no-cache-dir .
 RUN useradd --system --create-home --uid 10001 sohoa \
  && mkdir -p /var/sohoa /srv/scanner-inbox && chown sohoa /var/sohoa /srv/scanner-inbox
 USER sohoa
