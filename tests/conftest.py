@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 from tests.pages import DECISION, distort, render_page, words_of
+from tests.registry_helpers import open_registry
+from tests.services import postgres_server_fixture  # noqa: F401 - a fixture, used by name
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +21,15 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("SOHOA_DATABASE_URL", "SOHOA_STORAGE_URL", "SOHOA_INBOX_DIR"):
         monkeypatch.delenv(name, raising=False)
     return data
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sessions(request: pytest.FixtureRequest, tmp_path: Path):
+    """A migrated registry on the embedded default (SQLite) and on PostgreSQL alike."""
+    if request.param == "sqlite":
+        return open_registry(tmp_path)
+    server = request.getfixturevalue("postgres_server")
+    return open_registry(tmp_path, url=server.new_database())
 
 
 @pytest.fixture(scope="session")

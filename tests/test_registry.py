@@ -27,19 +27,9 @@ from storage.reuse import (
 )
 from storage.tables import AuditEvent, Component
 from tests.registry_helpers import _store, open_registry, register
-from tests.services import postgres_server_fixture  # noqa: F401 - used by name
 
 CCCD, CMND = "079203012345", "025123456"
 HOUSE = "xd.gpxd_nha_o_rieng_le"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path):
-    """The embedded default (SQLite) and production (PostgreSQL) alike."""
-    if request.param == "sqlite":
-        return open_registry(tmp_path)
-    server = request.getfixturevalue("postgres_server")
-    return open_registry(tmp_path, url=server.new_database())
 
 
 def _verify(s, cid: str) -> Component:

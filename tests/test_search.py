@@ -3,13 +3,10 @@ diacritics ranked first, and FTS metacharacters treated as text."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from storage.search import BadQuery, canonical, fold, search_ids
-from tests.registry_helpers import open_registry, register
-from tests.services import postgres_server_fixture  # noqa: F401 - used by name
+from tests.registry_helpers import register
 
 
 def test_canonical_form_joins_tone_placements_and_keeps_words_apart() -> None:
@@ -17,15 +14,6 @@ def test_canonical_form_joins_tone_placements_and_keeps_words_apart() -> None:
     assert canonical("thủy") == canonical("thuỷ")
     assert len({canonical(w) for w in ("mất", "mật", "mặt", "mát", "mat")}) == 5
     assert fold("Đường") == "Duong" and fold("mặt") == "mat"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path):
-    """The embedded default (SQLite FTS5) and production (PostgreSQL full text) alike."""
-    if request.param == "sqlite":
-        return open_registry(tmp_path)
-    server = request.getfixturevalue("postgres_server")
-    return open_registry(tmp_path, url=server.new_database())
 
 
 def _ids(session, q: str) -> list[str]:
