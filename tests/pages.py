@@ -137,3 +137,125 @@ def random_case(seed: int) -> dict:
     """A seeded (rotation, skew) pair for property-style tests."""
     rnd = random.Random(seed)
     return {"rotation": rnd.choice([0, 90, 180, 270]), "skew": round(rnd.uniform(-15, 15), 2)}
+
+
+# ---------------------------------------------------------------- drawings and soiled scans
+
+DRAWING_LABELS = [
+    "Phòng khách",
+    "Phòng ngủ",
+    "Nhà bếp",
+    "Sân trước",
+    "Ban công",
+    "Cầu thang",
+    "Nhà vệ sinh",
+    "Lối đi chung",
+]
+TITLE_BLOCK = [
+    "CÔNG TY TƯ VẤN THIẾT KẾ XÂY DỰNG",
+    "Công trình: Nhà ở riêng lẻ",
+    "Địa điểm: phường Hiệp Ninh, Tây Ninh",
+    "Bản vẽ: Mặt bằng tầng một",
+    "Tỷ lệ: 1/100  Số bản vẽ: KT-01",
+    "Chủ đầu tư: Nguyễn Văn Bình",
+]
+
+
+def render_drawing(
+    *, paper: str = "A3", dpi: int = 200, seed: int = 0, color: bool = True
+) -> tuple[Image.Image, list[str]]:
+    """A landscape building drawing: frame, walls, dimension lines, hatching, room labels
+    and a title block in the bottom-right corner. Returns the image and its bag of words."""
+    rnd = random.Random(seed)
+    h_mm, w_mm = PAPER_MM.get(paper, (594, 841))  # landscape; A1 when not listed
+    px = lambda mm: int(round(mm / 25.4 * dpi))  # noqa: E731
+    img = Image.new("RGB", (px(w_mm), px(h_mm)), "white")
+    draw = ImageDraw.Draw(img)
+    thin, thick = max(1, dpi // 150), max(2, dpi // 50)
+    draw.rectangle((px(10), px(10), px(w_mm - 10), px(h_mm - 10)), outline="black", width=thick)
+    # walls: a grid of rooms in the upper-left two thirds
+    x0, y0, x1, y1 = px(30), px(30), px(w_mm * 0.62), px(h_mm * 0.78)
+    draw.rectangle((x0, y0, x1, y1), outline="black", width=thick)
+    cols, rows = 4, 2
+    for i in range(1, cols):
+        x = x0 + (x1 - x0) * i // cols
+        draw.line((x, y0, x, y1), fill="black", width=thick)
+    ym = (y0 + y1) // 2
+    draw.line((x0, ym, x1, ym), fill="black", width=thick)
+    for i in range(0, x1 - x0, px(4)):  # hatching of the stair well
+        draw.line((x0 + i, y1 + px(5), x0 + i + px(8), y1 + px(13)), fill="black", width=thin)
+    blue = (30, 60, 170) if color else "black"
+    draw.line((x0, y0 - px(8), x1, y0 - px(8)), fill=blue, width=thin)  # a dimension line
+    draw.ellipse((x1 - px(40), y0 + px(10), x1 - px(10), y0 + px(40)), outline=blue, width=thin)
+    words: list[str] = []
+    label_font = font("sans", int(round(12 / 72 * dpi)))
+    labels = rnd.sample(DRAWING_LABELS, cols * rows)
+    for n, label in enumerate(labels):
+        cx = x0 + (x1 - x0) * (2 * (n % cols) + 1) // (2 * cols)
+        cy = y0 + (y1 - y0) * (2 * (n // cols) + 1) // (2 * rows)
+        tw = draw.textlength(label, font=label_font)
+        draw.text((cx - tw / 2, cy), label, font=label_font, fill="black")
+        words += label.split()
+    dim = f"{rnd.randint(8, 20)}.{rnd.randint(0, 9)}00"
+    draw.text(((x0 + x1) / 2, y0 - px(15)), dim, font=label_font, fill=blue)
+    words.append(dim)
+    # title block: a ruled table in the bottom-right corner
+    tb_font = font("sans", int(round(11 / 72 * dpi)))
+    row_h = px(9)
+    tx0, tx1 = px(w_mm - 10 - 150), px(w_mm - 10)
+    ty1 = px(h_mm - 10)
+    ty0 = ty1 - row_h * len(TITLE_BLOCK)
+    draw.rectangle((tx0, ty0, tx1, ty1), outline="black", width=thick)
+    for i, line in enumerate(TITLE_BLOCK):
+        y = ty0 + i * row_h
+        if i:
+            draw.line((tx0, y, tx1, y), fill="black", width=thin)
+        draw.text((tx0 + px(3), y + px(2)), line, font=tb_font, fill="black")
+        words += line.split()
+    return img, words
+
+
+def scanner_edges(img: Image.Image, *, seed: int = 0) -> Image.Image:
+    """A black scanner-lid border on one side and a shadow darkening another edge."""
+    rnd = random.Random(seed)
+    a = np.asarray(img.convert("RGB")).astype(np.float32)
+    h, w = a.shape[:2]
+    side = rnd.choice(["left", "right", "top", "bottom"])
+    depth = rnd.randint(max(2, w // 60), max(3, w // 25))
+    edge = {
+        "left": (slice(None), slice(0, depth)),
+        "right": (slice(None), slice(w - depth, w)),
+        "top": (slice(0, depth), slice(None)),
+        "bottom": (slice(h - depth, h), slice(None)),
+    }
+    a[edge[side]] = 20.0
+    # a shadow fading from 45% darker at the opposite edge over a tenth of the page
+    ramp = np.linspace(0.55, 1.0, max(2, w // 10), dtype=np.float32)
+    shade = np.ones(w, np.float32)
+    if side == "left":
+        shade[w - len(ramp) :] = ramp[::-1]
+    else:
+        shade[: len(ramp)] = ramp
+    a *= shade[None, :, None]
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).convert(img.mode)
+
+
+def photocopy(img: Image.Image, *, seed: int = 0) -> Image.Image:
+    """A worn photocopy: washed-out grey ink, blur, toner specks."""
+    from PIL import ImageFilter
+
+    rng = np.random.default_rng(seed)
+    out = img.convert("L").filter(ImageFilter.GaussianBlur(0.8))
+    a = 70 + np.asarray(out).astype(np.float32) * (170 / 255)
+    specks = rng.random(a.shape) < 0.0005
+    a[specks] = 40
+    return Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+
+
+def jpeg_artefacts(img: Image.Image, *, quality: int = 30) -> Image.Image:
+    """The page after a round trip through a low-quality JPEG."""
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert(img.mode)
