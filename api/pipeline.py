@@ -135,7 +135,7 @@ def digitize(
         read = read_pages(load_pages(data), opts, ctx.settings.page_workers)
         say(f"{len(read)} page(s) read")
         pages = [r for r, _ in read]
-        verdict = classify_component(pages)
+        verdict = classify_component(pages, codes=[c for p in pages for c in p.codes])
         pdf_bytes = archival_copy(ctx.settings, read, verdict, record, clerk)
     except BadInput as exc:
         return _fail(ctx, component_id, str(exc))

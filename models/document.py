@@ -23,6 +23,17 @@ class Word:
     line: int = 0  # index of the text line on the page, in reading order
 
 
+@dataclass(frozen=True)
+class Code:
+    """A code read off a page: `kind` is `qr`, `barcode` or `mrz`; `box` is (left, top,
+    right, bottom) in pixels of the upright page (zeros for an MRZ found in the text)."""
+
+    kind: str
+    text: str
+    format: str = ""
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
 @dataclass
 class PageResult:
     """One page once turned upright, deskewed and read."""
@@ -38,6 +49,7 @@ class PageResult:
     blank: bool = False
     timed_out: bool = False
     warnings: list[str] = field(default_factory=list)
+    codes: list[Code] = field(default_factory=list)
 
     @property
     def mean_confidence(self) -> float:
@@ -122,4 +134,8 @@ def page_to_dict(page: PageResult) -> dict[str, Any]:
 
 def page_from_dict(d: dict[str, Any]) -> PageResult:
     words = [Word(*w) for w in d.get("words", [])]
-    return PageResult(**{**d, "words": words})
+    codes = [
+        Code(c["kind"], c["text"], c.get("format", ""), tuple(c.get("box", (0, 0, 0, 0))))
+        for c in d.get("codes", [])
+    ]
+    return PageResult(**{**d, "words": words, "codes": codes})

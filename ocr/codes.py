@@ -12,26 +12,17 @@ touching images. Values are never logged: they hold personal ID numbers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from PIL import Image
 
+from models.document import Code
 from ocr.text import normalize_vi
+
+__all__ = ["Code", "decode_codes", "find_dossier_code", "find_mrz", "parse_cccd_qr", "parse_mrz"]
 
 DOSSIER_CODE = re.compile(r"\b[A-Z0-9]{2,}(?:\.[A-Z0-9]{2,}){2,3}-\d{6}-\d{4}\b")
 _MRZ_CHARS = re.compile(r"[^A-Z0-9<]")
-
-
-@dataclass(frozen=True)
-class Code:
-    """One decoded code: ``kind`` is ``qr``, ``barcode`` or ``mrz``; ``box`` is
-    (left, top, right, bottom) in pixels of the image it was read from (zeros for MRZ)."""
-
-    kind: str
-    text: str
-    format: str = ""
-    box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
 def _box(position) -> tuple[int, int, int, int]:

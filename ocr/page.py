@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from models.document import PageResult, Word
+from models.document import Code, PageResult, Word
 from ocr.cleanup import clean_for_ocr, keep_regions, text_regions
+from ocr.codes import decode_codes
 from ocr.geometry import is_blank, straighten
 from ocr.loader import LoadedPage
 from ocr.orientation import find_orientation
@@ -130,6 +131,8 @@ def read_page(
     t = times.add("orientation", t)
     upright = straighten(page.image, orient.rotation, orient.skew)
     t = times.add("straighten", t)
+    codes = read_codes(upright, index)
+    t = times.add("codes", t)
     result = PageResult(
         index=index,
         rotation=orient.rotation,
@@ -138,6 +141,7 @@ def read_page(
         width=upright.width,
         height=upright.height,
         dpi=page.dpi,
+        codes=codes,
     )
     text_pdf = None
     ocr = ocr_image(upright, page.dpi, opts)
@@ -160,6 +164,15 @@ def read_page(
     pdf_page = PdfPage(encode_page_image(upright, page.dpi), text_pdf)
     times.add("encode", t)
     return result, pdf_page
+
+
+def read_codes(upright: Image.Image, index: int) -> list[Code]:
+    """QR codes and barcodes on the upright page; a decoder failure never fails the page."""
+    try:
+        return decode_codes(upright)
+    except Exception as exc:  # noqa: BLE001 - codes are a bonus over OCR, never a blocker
+        log.warning("page %d: code decoding failed: %s", index, type(exc).__name__)
+        return []
 
 
 def read_pages(

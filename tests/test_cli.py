@@ -105,3 +105,44 @@ def test_owner_is_registered_and_a_second_run_reuses_the_result(scan_file, data_
     assert c1["pages"] == c2["pages"]
     missing = sohoa("digitize", str(data_dir / "nope.png"), data_dir=data_dir)
     assert missing.returncode == 1 and "nope.png" in missing.stderr
+
+
+def test_id_card_qr_is_read_through_the_pipeline_and_wins_over_ocr(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    from tests.conftest import png_bytes
+    from tests.pages import distort, render_page
+
+    qr_text = "079203012345|123456789|Nguyễn Văn An|12032003|Nam|12 Lê Lợi, Quận 1|05052021"
+    card = render_page(
+        [
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "Độc lập - Tự do - Hạnh phúc",
+            "CĂN CƯỚC CÔNG DÂN",
+            "Số / No.: 079203012345",
+            "Họ và tên / Full name: NGUYỄN VĂN AN",
+            "Ngày sinh / Date of birth: 12/03/2003",
+        ],
+        dpi=200,
+        font_pt=11,
+        color=False,
+    )
+    qr = Image.fromarray(
+        np.array(zxingcpp.create_barcode(qr_text, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
+    )
+    card.paste(qr.convert("RGB"), (card.width - qr.width - 150, 1000))
+    path = tmp_path / "cccd.png"
+    path.write_bytes(png_bytes(distort(card, rotation=180, skew=3.0)))
+    proc = sohoa("digitize", "--json", str(path), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    (comp,) = json.loads(proc.stdout)["components"]
+    assert comp["pages"][0]["rotation"] == 180
+    assert comp["type"] == "can_cuoc"
+    assert comp["fields"]["ma_dinh_danh"] == "079203012345"
+    assert comp["field_sources"]["ma_dinh_danh"]["source"] == "qr"
+    assert comp["fields"]["ngay_sinh"] == "2003-03-12"
+    assert comp["owners"] == ["079203012345", "123456789"]  # the old CMND is linked
