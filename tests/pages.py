@@ -75,7 +75,8 @@ def render_page(
     draw = ImageDraw.Draw(img)
     size = int(round(font_pt / 72 * dpi))
     regular = font(font_name, size)
-    bold = font(font_name.split("-")[0] + "-bold" if "bold" not in font_name else font_name, size)
+    bold_name = font_name if font_name.endswith("-bold") else f"{font_name}-bold"
+    bold = font(bold_name if bold_name in FONTS else font_name, size)
     y = px(margin_mm)
     left, right = px(margin_mm), img.width - px(margin_mm)
     step = int(size * 1.6)
