@@ -13,6 +13,7 @@ Three encodings, chosen per page from its pixels:
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -29,6 +30,7 @@ PHOTO_MIDTONE_SHARE = 0.25  # pages with more mid-tone pixels than this are kept
 COLOUR_MIN_SHARE = 0.0002  # coloured ink below this share of the page stays in the background
 PREVIEW_DPI = 25  # the page preview kept for perceptual hashing
 BILEVEL_SHARE = 0.999  # share of pure black or white pixels that makes a page bilevel
+BAND_ROWS = 512  # rows of RGB decoded at a time (a multiple of 4, for the colour sampling)
 
 
 @dataclass
@@ -68,10 +70,11 @@ def encode_page_image(image: Image.Image, dpi: int) -> PageImage:
 
 
 def _encode(image: Image.Image, dpi: int) -> PageImage:
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    """Choose the encoding from the pixels. A large sheet is never copied whole as RGB:
+    colour work goes in bands of rows, so an A1 page at 300 dpi stays within bounds."""
     gray = np.asarray(image.convert("L"))
-    chroma = _chroma(rgb)
-    is_gray = image.mode == "L" or int(chroma.max()) <= 8
+    plain, max_chroma = _plain_ink(image)
+    is_gray = max_chroma <= 8
     extremes = np.count_nonzero((gray <= 16) | (gray >= 240))
     if is_gray and extremes >= BILEVEL_SHARE * gray.size:  # colour is never dropped
         return PageImage("g4", image.width, image.height, dpi, encode_g4(gray < 128), gray=True)
@@ -80,7 +83,33 @@ def _encode(image: Image.Image, dpi: int) -> PageImage:
         return PageImage(
             "jpeg", image.width, image.height, dpi, _jpeg(image, JPEG_QUALITY), gray=is_gray
         )
-    return _mrc(rgb, gray, chroma, dpi, is_gray)
+    return _mrc(image, gray, plain, dpi, is_gray)
+
+
+def _rows(
+    image: Image.Image, step: int, width: int = 0, height: int = 0
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """The page (or its top-left `width` x `height`) as RGB arrays of `step` rows at a time;
+    the last band may be shorter."""
+    width, height = width or image.width, height or image.height
+    for y in range(0, height, step):
+        y1 = min(height, y + step)
+        band = image.crop((0, y, width, y1))
+        yield slice(y, y1), np.asarray(band if band.mode == "RGB" else band.convert("RGB"))
+
+
+def _plain_ink(image: Image.Image) -> tuple[np.ndarray, int]:
+    """255 where a pixel is colourless (chroma up to INK_MAX_CHROMA), and the page's
+    largest chroma (0 for a grey image)."""
+    plain = np.full((image.height, image.width), 255, np.uint8)
+    if image.mode == "L":
+        return plain, 0
+    top = 0
+    for rows, rgb in _rows(image, BAND_ROWS):
+        chroma = _chroma(rgb)
+        top = max(top, int(chroma.max()))
+        plain[rows] = cv2.threshold(chroma, INK_MAX_CHROMA, 255, cv2.THRESH_BINARY_INV)[1]
+    return plain, top
 
 
 def _chroma(rgb: np.ndarray) -> np.ndarray:
@@ -90,29 +119,17 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 def _mrc(
-    rgb: np.ndarray, gray: np.ndarray, chroma: np.ndarray, dpi: int, is_gray: bool
+    image: Image.Image, gray: np.ndarray, plain: np.ndarray, dpi: int, is_gray: bool
 ) -> PageImage:
     h, w = gray.shape
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = min(float(otsu), 160.0)  # a blank-ish page must not become all ink
     dark = cv2.threshold(gray, threshold - 1, 255, cv2.THRESH_BINARY_INV)[1]
-    plain = cv2.threshold(chroma, INK_MAX_CHROMA, 255, cv2.THRESH_BINARY_INV)[1]
+    del gray
     mask255 = cv2.bitwise_and(dark, plain)  # 255 where ink
-    ink = _median_colour(rgb, mask255) or (0, 0, 0)
-    # The background is the page without its ink: ink pixels and their anti-aliased rims are
-    # left out of the average that shrinks the page to BACKGROUND_DPI; cells that were mostly
-    # ink take the paper's colour. All in OpenCV on 8 bits: numpy floats took 0.3 s a page.
+    ink = _median_colour(image, mask255) or (0, 0, 0)
     factor = max(1, round(dpi / BACKGROUND_DPI))  # whole factors take OpenCV's fast path
-    size = (max(1, w // factor), max(1, h // factor))
-    r = max(1, round(dpi / 100))
-    keep255 = cv2.bitwise_not(cv2.dilate(mask255, np.ones((2 * r + 1, 2 * r + 1), np.uint8)))
-    weight = cv2.resize(keep255, size, interpolation=cv2.INTER_AREA)
-    summed = cv2.resize(cv2.bitwise_and(rgb, rgb, mask=keep255), size, interpolation=cv2.INTER_AREA)
-    bg = cv2.divide(summed, cv2.merge([weight] * 3), scale=255)
-    valid = weight > 76  # at least 30% of the cell is not ink
-    seen = bg[::8, ::8][valid[::8, ::8]]  # a sample: a full median costs 0.15 s per page
-    bg[~valid] = np.median(seen, axis=0) if len(seen) else 255
-    background = Image.fromarray(bg, "RGB")
+    background, size = _background(image, mask255, factor, dpi)
     if is_gray:
         background = background.convert("L")
     return PageImage(
@@ -125,12 +142,43 @@ def _mrc(
         background=_jpeg(background, BACKGROUND_QUALITY),
         background_size=size,
         ink=ink,
-        colour_layers=_colour_layers(rgb, dark, plain),
+        colour_layers=_colour_layers(image, dark, plain),
     )
 
 
-def _median_colour(rgb: np.ndarray, mask255: np.ndarray) -> tuple[int, int, int] | None:
-    sample = rgb[::4, ::4][mask255[::4, ::4] > 0]
+def _background(
+    image: Image.Image, mask255: np.ndarray, factor: int, dpi: int
+) -> tuple[Image.Image, tuple[int, int]]:
+    """The page without its ink at 1/`factor` of its resolution: ink pixels and their
+    anti-aliased rims are left out of each cell's average; cells that were mostly ink take
+    the paper's colour. All in OpenCV on 8 bits, a band of rows at a time."""
+    h, w = mask255.shape
+    size = (max(1, w // factor), max(1, h // factor))
+    r = max(1, round(dpi / 100))
+    keep255 = cv2.bitwise_not(cv2.dilate(mask255, np.ones((2 * r + 1, 2 * r + 1), np.uint8)))
+    if w < factor or h < factor:  # a sliver: no whole cell to average
+        return Image.new("RGB", size, "white"), size
+    weights, sums = [], []
+    step = factor * max(1, BAND_ROWS // factor)  # bands of whole cells
+    for rows, rgb in _rows(image, step, size[0] * factor, size[1] * factor):
+        keep = keep255[rows, : size[0] * factor]
+        cells = (size[0], (rows.stop - rows.start) // factor)
+        weights.append(cv2.resize(keep, cells, interpolation=cv2.INTER_AREA))
+        masked = cv2.bitwise_and(rgb, rgb, mask=keep)
+        sums.append(cv2.resize(masked, cells, interpolation=cv2.INTER_AREA))
+    del keep255
+    weight, summed = np.vstack(weights), np.vstack(sums)
+    bg = cv2.divide(summed, cv2.merge([weight] * 3), scale=255)
+    valid = weight > 76  # at least 30% of the cell is not ink
+    seen = bg[::8, ::8][valid[::8, ::8]]  # a sample: a full median costs 0.15 s per page
+    bg[~valid] = np.median(seen, axis=0) if len(seen) else 255
+    return Image.fromarray(bg, "RGB"), size
+
+
+def _median_colour(image: Image.Image, mask255: np.ndarray) -> tuple[int, int, int] | None:
+    """The median colour of the masked pixels, from every fourth pixel of every fourth row."""
+    samples = [rgb[::4, ::4][mask255[rows][::4, ::4] > 0] for rows, rgb in _rows(image, BAND_ROWS)]
+    sample = np.concatenate(samples) if samples else np.empty((0, 3), np.uint8)
     if not len(sample):
         return None
     r, g, b = (int(v) for v in np.median(sample, axis=0))
@@ -138,7 +186,7 @@ def _median_colour(rgb: np.ndarray, mask255: np.ndarray) -> tuple[int, int, int]
 
 
 def _colour_layers(
-    rgb: np.ndarray, dark: np.ndarray, plain: np.ndarray
+    image: Image.Image, dark: np.ndarray, plain: np.ndarray
 ) -> list[tuple[bytes, tuple[int, int, int]]]:
     """Dark coloured ink as full-resolution masks: reddish (stamps) and the rest (pens),
     each painted in its median colour, so a stamp's thin ring stays sharp and red. The
@@ -146,11 +194,13 @@ def _colour_layers(
     coloured = cv2.bitwise_and(dark, cv2.bitwise_not(plain))
     if cv2.countNonZero(coloured) < COLOUR_MIN_SHARE * coloured.size:
         return []
-    r, g, b = cv2.split(rgb)
-    reddish = cv2.compare(r, cv2.max(g, b), cv2.CMP_GE)
+    reddish = np.empty_like(coloured)
+    for rows, rgb in _rows(image, BAND_ROWS):
+        r, g, b = cv2.split(rgb)
+        reddish[rows] = cv2.compare(r, cv2.max(g, b), cv2.CMP_GE)
     layers = []
     for part in (cv2.bitwise_and(coloured, reddish), cv2.bitwise_and(coloured, ~reddish)):
-        colour = _median_colour(rgb, part)
+        colour = _median_colour(image, part)
         if colour and cv2.countNonZero(part) >= COLOUR_MIN_SHARE * part.size:
             layers.append((encode_g4(part), colour))
     return layers
