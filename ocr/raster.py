@@ -121,15 +121,21 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 def _mrc(
     image: Image.Image, gray: np.ndarray, plain: np.ndarray, dpi: int, is_gray: bool
 ) -> PageImage:
+    """Masks first, each encoded and freed as soon as it is done: on a large sheet every
+    full-size mask costs as much as a megapixel count in MB."""
     h, w = gray.shape
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     threshold = min(float(otsu), 160.0)  # a blank-ish page must not become all ink
     dark = cv2.threshold(gray, threshold - 1, 255, cv2.THRESH_BINARY_INV)[1]
     del gray
     mask255 = cv2.bitwise_and(dark, plain)  # 255 where ink
+    layers = _colour_layers(image, dark, plain)
+    del dark, plain
     ink = _median_colour(image, mask255) or (0, 0, 0)
+    mask = encode_g4(mask255)
     factor = max(1, round(dpi / BACKGROUND_DPI))  # whole factors take OpenCV's fast path
     background, size = _background(image, mask255, factor, dpi)
+    del mask255
     if is_gray:
         background = background.convert("L")
     return PageImage(
@@ -137,12 +143,12 @@ def _mrc(
         w,
         h,
         dpi,
-        encode_g4(mask255),
+        mask,
         gray=is_gray,
         background=_jpeg(background, BACKGROUND_QUALITY),
         background_size=size,
         ink=ink,
-        colour_layers=_colour_layers(image, dark, plain),
+        colour_layers=layers,
     )
 
 
@@ -191,18 +197,21 @@ def _colour_layers(
     """Dark coloured ink as full-resolution masks: reddish (stamps) and the rest (pens),
     each painted in its median colour, so a stamp's thin ring stays sharp and red. The
     background keeps these pixels too, under the mask."""
-    coloured = cv2.bitwise_and(dark, cv2.bitwise_not(plain))
+    coloured = cv2.bitwise_not(plain)
+    cv2.bitwise_and(dark, coloured, dst=coloured)
     if cv2.countNonZero(coloured) < COLOUR_MIN_SHARE * coloured.size:
         return []
-    reddish = np.empty_like(coloured)
+    part = np.empty_like(coloured)  # reddish, then the rest: one buffer for both
     for rows, rgb in _rows(image, BAND_ROWS):
         r, g, b = cv2.split(rgb)
-        reddish[rows] = cv2.compare(r, cv2.max(g, b), cv2.CMP_GE)
+        part[rows] = cv2.compare(r, cv2.max(g, b), cv2.CMP_GE)
+    cv2.bitwise_and(coloured, part, dst=part)
     layers = []
-    for part in (cv2.bitwise_and(coloured, reddish), cv2.bitwise_and(coloured, ~reddish)):
+    for _ in ("reddish", "other"):
         colour = _median_colour(image, part)
         if colour and cv2.countNonZero(part) >= COLOUR_MIN_SHARE * part.size:
             layers.append((encode_g4(part), colour))
+        cv2.subtract(coloured, part, dst=part)  # after the reddish ink: the rest
     return layers
 
 
