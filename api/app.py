@@ -18,7 +18,7 @@ from api import logmask, schemas
 from api.auth import Caller, require
 from api.pipeline import Context, result_of, submit
 from api.routes_ingest import router as ingest_router
-from api.routes_registry import DOSSIER_CODE, OWNER_ID, check_owner
+from api.routes_registry import OWNER_ID, CtxDep, check_dossier_code, check_owner
 from api.routes_registry import router as registry_router
 from api.settings import Settings
 from api.worker import Dispatcher, make_dispatcher  # Celery or in-process
@@ -32,7 +32,7 @@ from storage.tables import Component, Dossier
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DOSSIER_CODE", "OWNER_ID", "create_app", "watch_folder"]
+__all__ = ["OWNER_ID", "create_app", "watch_folder"]
 
 
 def watch_folder(
@@ -111,15 +111,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _ctx(request: Request) -> Context:
-    return request.app.state.ctx
-
-
 def _worker(request: Request) -> Dispatcher:
     return request.app.state.worker
 
 
-CtxDep = Annotated[Context, Depends(_ctx)]
 WorkerDep = Annotated[Dispatcher, Depends(_worker)]
 ERRORS = {code: {"model": schemas.ErrorBody} for code in (400, 401, 403, 404, 413, 422)}
 Uploader = Annotated[Caller, Depends(require("scanner", "clerk"))]
@@ -132,9 +127,6 @@ Purpose = Annotated[str, Query(max_length=200, description="why: recorded in the
 def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
     body = result_of(comp, f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else "")
     return schemas.ComponentOut.model_validate(body.to_json())
-
-
-_check_owner = check_owner
 
 
 def _may_read(who: Caller, comp: Component) -> None:
@@ -156,7 +148,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         data = await file.read(limit + 1)
         if len(data) > limit:
             raise HTTPException(413, f"file larger than {settings.max_upload_mb} MB")
-        owners = [_check_owner(owner)] if owner else []
+        owners = [check_owner(owner)] if owner else []
         source = file.filename or "upload"
         sub = submit(ctx, data, source, owners=owners, dossier_code=code, actor=who.key_id)
         if sub.error:
@@ -185,9 +177,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         file: Annotated[UploadFile, File(description="PNG, JPEG, TIFF or PDF")],
         owner: Annotated[str | None, Form(description="owner's personal ID number")] = None,
     ) -> schemas.Accepted:
-        if not DOSSIER_CODE.match(code):
-            raise HTTPException(422, "dossier code: letters, digits, '.', '-' and '_' only")
-        return await accept(ctx, worker, file, owner, code, who)
+        return await accept(ctx, worker, file, owner, check_dossier_code(code), who)
 
     @app.post(
         "/api/v1/components", status_code=202, responses=ERRORS, summary="Upload a loose file"
@@ -270,7 +260,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
             str, Query(min_length=3, max_length=200, description="why: recorded in the audit")
         ],
     ) -> schemas.OwnerDocuments:
-        owner_id = _check_owner(owner_id)
+        owner_id = check_owner(owner_id)
         with ctx.sessions.begin() as session:
             audit.record(session, actor=who.key_id, role=who.role, action="owner.documents",
                          subject=owner_id, purpose=purpose)  # fmt: skip

@@ -19,8 +19,9 @@ from fastapi import APIRouter, Body, Header, HTTPException, Request
 from pydantic import BaseModel
 
 from api.pipeline import Context, submit
+from api.routes_registry import check_dossier_code
 from api.worker import Dispatcher
-from ingest.bucket import DOSSIER_CODE, BucketInbox
+from ingest.bucket import BucketInbox
 from models.errors import BadInput
 from storage.s3 import S3BlobStore
 
@@ -96,8 +97,8 @@ def upload_url(
     base = PurePosixPath(name).name
     if not base or base.startswith((".", "~")):
         raise HTTPException(422, "bad file name")
-    if dossier is not None and not DOSSIER_CODE.match(dossier):
-        raise HTTPException(422, "dossier code: letters, digits, '.', '-' and '_' only")
+    if dossier is not None:
+        check_dossier_code(dossier)
     name = f"{uuid.uuid4().hex[:8]}-{base}"
     key = f"{dossier}/{name}" if dossier else name
     expires = timedelta(minutes=30)

@@ -16,7 +16,7 @@ from api.auth import Caller, require
 from api.pipeline import Context
 from classify import extract_component_fields
 from classify.learning import corrections_path, record_correction
-from models.document import page_from_dict
+from models.document import DOSSIER_CODE, page_from_dict
 from storage import audit
 from storage.auth import ROLES, create_key, list_keys, revoke_key
 from storage.procedures import Procedure, load_procedures
@@ -60,7 +60,6 @@ CtxDep = Annotated[Context, Depends(ctx_of)]
 
 
 OWNER_ID = re.compile(r"^(\d{9}|\d{12}|\d{10}(-\d{3})?)$")
-DOSSIER_CODE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 def check_dossier_code(code: str) -> str:

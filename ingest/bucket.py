@@ -26,6 +26,7 @@ from urllib.parse import unquote_plus
 from minio.commonconfig import CopySource
 from minio.error import S3Error
 
+from models.document import DOSSIER_CODE
 from models.errors import BadInput
 from storage.s3 import MISSING, S3BlobStore
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 DONE, QUARANTINE = "done/", "quarantine/"
 REASON_SUFFIX = ".reason.txt"
 TEMPORARY = re.compile(r"(^~|^\.|\.tmp$|\.part$|\.crdownload$)", re.IGNORECASE)
-DOSSIER_CODE = re.compile(r"^[\w.\-]{1,64}$")
 
 Submit = Callable[[bytes, str, str | None], object]  # (data, source, dossier_code)
 

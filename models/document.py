@@ -6,8 +6,12 @@ can exchange them without importing each other.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# A dossier code as used for folder names, bucket prefixes and URLs (receipt codes fit it).
+DOSSIER_CODE = re.compile(r"^[\w.\-]{1,64}$")
 
 
 @dataclass(frozen=True)
