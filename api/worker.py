@@ -47,10 +47,6 @@ class InProcessWorker:
         if self._thread:
             self._thread.join(timeout)
 
-    def join_idle(self, timeout: float | None = None) -> None:
-        """Wait until every queued component is processed (for tests and the CLI)."""
-        self._queue.join() if timeout is None else _join(self._queue, timeout)
-
     def _loop(self) -> None:
         while True:
             cid = self._queue.get()
@@ -108,11 +104,3 @@ def make_dispatcher(ctx: Context) -> Dispatcher:
     if ctx.settings.broker_url:
         return CeleryDispatcher(ctx)
     return InProcessWorker(ctx)
-
-
-def _join(q: queue.Queue, timeout: float) -> None:
-    import time
-
-    end = time.monotonic() + timeout
-    while q.unfinished_tasks and time.monotonic() < end:
-        time.sleep(0.05)
