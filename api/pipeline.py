@@ -212,24 +212,24 @@ def archival_copy(
 def signer_config(settings: Settings, clerk: str) -> SignerConfig:
     """The clerk's own signing key if configured, else the default one (maybe none)."""
     own = settings.signers.get(clerk)
-    if own is not None:
-        return SignerConfig(
-            name=own.get("name", ""),
-            pkcs12=Path(own["pkcs12"]) if own.get("pkcs12") else None,
-            pkcs12_password=own.get("password"),
-            pkcs11_lib=own.get("pkcs11_lib"),
-            pkcs11_token=own.get("pkcs11_token"),
-            pkcs11_key=own.get("pkcs11_key"),
-            pkcs11_pin=own.get("pkcs11_pin"),
-        )
+    if own is None:
+        own = {
+            "name": settings.signer_name,
+            "pkcs12": settings.sign_pkcs12,
+            "password": settings.sign_pkcs12_password,
+            "pkcs11_lib": settings.sign_pkcs11_lib,
+            "pkcs11_token": settings.sign_pkcs11_token,
+            "pkcs11_key": settings.sign_pkcs11_key,
+            "pkcs11_pin": settings.sign_pkcs11_pin,
+        }
     return SignerConfig(
-        name=settings.signer_name,
-        pkcs12=settings.sign_pkcs12,
-        pkcs12_password=settings.sign_pkcs12_password,
-        pkcs11_lib=settings.sign_pkcs11_lib,
-        pkcs11_token=settings.sign_pkcs11_token,
-        pkcs11_key=settings.sign_pkcs11_key,
-        pkcs11_pin=settings.sign_pkcs11_pin,
+        name=own.get("name") or "",
+        pkcs12=Path(own["pkcs12"]) if own.get("pkcs12") else None,
+        pkcs12_password=own.get("password"),
+        pkcs11_lib=own.get("pkcs11_lib"),
+        pkcs11_token=own.get("pkcs11_token"),
+        pkcs11_key=own.get("pkcs11_key"),
+        pkcs11_pin=own.get("pkcs11_pin"),
     )
 
 
