@@ -15,6 +15,7 @@ APT_PACKAGES=(
   fonts-dejavu-core fonts-liberation2  # Vietnamese-capable fonts for generated test pages
   redis-server postgresql           # real broker and database for the distributed tests
   ghostscript softhsm2              # PDF/A cross-check and a PKCS#11 token for signing tests
+  chromium                          # headless browser for the counter-page tests (Playwright)
 )
 
 install_system() {
