@@ -9,7 +9,9 @@ plus ``ocr.codes.decode_codes``. Prints type accuracy, the confusion matrix, cal
 
     .venv/bin/python bench/classify_eval.py --per-type 12      # ~5 min on 2 busy cores
 
-OCR results are cached (``--cache``), so re-running after retraining takes seconds.
+OCR results are cached (``--cache``), so re-running after retraining takes seconds; the
+cache is keyed by the sample and by a fingerprint of the OCR code (``ocr/*.py``), the
+Tesseract build and the rendering here, so any change to those reads every page again.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import argparse
 import hashlib
 import json
 import random
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -95,7 +98,7 @@ def render(lines: list, dims: tuple[int, int, int], rnd: random.Random) -> tuple
     width = img.width - 2 * margin
     size = px(rnd.uniform(3.6, 4.4)) if not card else px(2.6)
     size = max(px(1.6 if card else 2.6), min(size, int(width / (0.52 * max(longest, 1)))))
-    if w_mm > h_mm:
+    if w_mm > h_mm and not card:  # a card is landscape too, but text lines
         return _drawing(img, rows, rnd, face, dpi), dpi
     font = _font(face, size)
     hand_font = _font(hand, size)
@@ -226,21 +229,45 @@ def read_sample(sample: Sample, seed: int) -> dict:
     return {"pages": pages, "codes": codes}
 
 
-def _key(sample: Sample, seed: int) -> str:
-    raw = json.dumps([sample.code, sample.pages, sample.fields, seed], ensure_ascii=False)
+def ocr_fingerprint() -> str:
+    """What the cached OCR depends on besides the sample: the OCR code (every ``ocr/*.py``),
+    the Tesseract build, and how pages are rendered and read here. A change to any of them
+    makes every cached page stale."""
+    import inspect
+
+    from ocr import tesseract
+
+    h = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "ocr").glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    for fn in (render, _drawing, soil, _qr, rendered_pages, read_sample):
+        h.update(inspect.getsource(fn).encode())
+    version = subprocess.run(["tesseract", "--version"], capture_output=True, text=True)
+    h.update((version.stdout + version.stderr).encode())
+    h.update(str(tesseract.has_tesserocr()).encode())
+    return h.hexdigest()[:16]
+
+
+def _key(sample: Sample, seed: int, fingerprint: str = "") -> str:
+    raw = json.dumps(
+        [sample.code, sample.pages, sample.fields, seed, fingerprint], ensure_ascii=False
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
 def evaluate(per_type: int, seed: int, cache: Path, workers: int) -> dict:
     samples = generate(per_type, seed)
     done = json.loads(cache.read_text()) if cache.is_file() else {}
-    todo = [(i, s) for i, s in enumerate(samples) if _key(s, seed + i) not in done]
+    fp = ocr_fingerprint()
+    keys = [_key(s, seed + i, fp) for i, s in enumerate(samples)]
+    done = {k: v for k, v in done.items() if k in keys}  # stale entries are dropped
+    todo = [(i, s) for i, s in enumerate(samples) if keys[i] not in done]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for (i, s), read in zip(
+        for (i, _s), read in zip(
             todo, pool.map(lambda t: read_sample(t[1], seed + t[0]), todo), strict=True
         ):
-            done[_key(s, seed + i)] = read
+            done[keys[i]] = read
             print(f"\r{len(done)}/{len(samples)} read", end="", file=sys.stderr)
     print(file=sys.stderr)
     ocr_seconds = time.perf_counter() - started
@@ -254,7 +281,7 @@ def evaluate(per_type: int, seed: int, cache: Path, workers: int) -> dict:
     upstream: set[int] = set()
     started = time.perf_counter()
     for i, s in enumerate(samples):
-        read = done[_key(s, seed + i)]
+        read = done[keys[i]]
         pages = [page_from_dict(p) for p in read["pages"]]
         codes = [Code(c["kind"], c["text"], c["format"], tuple(c["box"])) for c in read["codes"]]
         verdict = classify_component(pages, cat, codes=codes)

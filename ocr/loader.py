@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pikepdf
 from pdf2image import convert_from_bytes
 from pdf2image.exceptions import PDFPageCountError, PDFSyntaxError
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from models.errors import BadInput
 
@@ -72,26 +73,87 @@ def load_pages(data: bytes) -> Iterator[LoadedPage]:
         yield from _pdf_pages(data)
         return
     for frame in _frames(data, kind):
-        image = to_8bit(ImageOps.exif_transpose(frame))  # a new image, never the frame
-        yield LoadedPage(image=image, dpi=_dpi_of(frame))
+        yield LoadedPage(image=_upright_8bit(frame), dpi=_dpi_of(frame))
+
+
+def _upright_8bit(frame: Image.Image) -> Image.Image:
+    """The frame turned per its EXIF tag and in 8-bit L or RGB: the frame itself when it
+    already is, else a new image (the frame's pixels are then released at once: an A1
+    scan's decoded frame is ~200 MB that nothing else needs)."""
+    image = frame
+    if frame.getexif().get(ExifTags.Base.Orientation, 1) not in (0, 1):
+        image = ImageOps.exif_transpose(frame)
+    image = to_8bit(image)
+    if image is not frame:
+        frame.close()
+    return image
 
 
 def _frames(data: bytes, kind: str) -> Iterator[Image.Image]:
     """Every frame of a raster file, size-checked before it is decoded, then fully decoded
-    (verify() misses truncated JPEG scans); any decoding failure becomes BadInput."""
+    (verify() misses truncated JPEG scans); any decoding failure becomes BadInput. Each
+    frame is its own image (opened afresh and sought to), so a frame handed out stays
+    valid while the next is read, and nothing here keeps one alive."""
+    with _bad_raster(kind):
+        for n in range(_raster_count(data)):
+            frame = _open_frame(data, n)
+            yield frame
+            del frame
+
+
+def frame_count(data: bytes) -> int:
+    """The number of pages in the file, without decoding any of them."""
+    kind = sniff(data)
+    if kind == "pdf":
+        return len(_pdf_page_sizes(data))
+    with _bad_raster(kind):
+        return _raster_count(data)
+
+
+def load_frame(data: bytes, index: int) -> LoadedPage:
+    """Page `index` (0-based) of the file, as `load_pages` yields it, decoding only that
+    page (a page task never decodes the whole file)."""
+    kind = sniff(data)
+    if kind == "pdf":
+        sizes = _pdf_page_sizes(data)
+        if not 0 <= index < len(sizes):
+            raise BadInput(f"the PDF has no page {index + 1}")
+        return _pdf_page(data, index + 1, sizes[index])
+    with _bad_raster(kind):
+        if not 0 <= index < _raster_count(data):
+            raise BadInput(f"the {kind} file has no page {index + 1}")
+        frame = _open_frame(data, index)
+        return LoadedPage(image=_upright_8bit(frame), dpi=_dpi_of(frame))
+
+
+def _raster_count(data: bytes) -> int:
+    with Image.open(io.BytesIO(data)) as im:
+        count = getattr(im, "n_frames", 1)
+    if count > MAX_PAGES:
+        raise BadInput(f"more than {MAX_PAGES} pages")
+    return int(count)
+
+
+def _open_frame(data: bytes, n: int) -> Image.Image:
+    """Frame `n`, size-checked, then decoded."""
+    frame = Image.open(io.BytesIO(data))
+    if n:
+        frame.seek(n)
+    _check_size(frame.size)
+    frame.load()
+    return frame
+
+
+@contextmanager
+def _bad_raster(kind: str) -> Iterator[None]:
+    """Any decoding failure inside becomes BadInput."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            for n, frame in enumerate(ImageSequence.Iterator(im)):
-                if n >= MAX_PAGES:
-                    raise BadInput(f"more than {MAX_PAGES} pages")
-                _check_size(frame.size)
-                frame.load()
-                yield frame
+        yield
     except BadInput:
         raise
     except Image.DecompressionBombError as exc:
         raise BadInput(f"image too large: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise BadInput(f"unreadable {kind} image: {exc}") from exc
 
 
@@ -158,12 +220,18 @@ def _pdf_page_sizes(data: bytes) -> list[tuple[float, float]]:
 
 
 def _pdf_pages(data: bytes) -> Iterator[LoadedPage]:
-    for n, (w_pt, h_pt) in enumerate(_pdf_page_sizes(data), start=1):
-        dpi = PDF_DPI
-        while (w_pt / 72 * dpi) * (h_pt / 72 * dpi) > MAX_PIXELS and dpi > 50:
-            dpi //= 2
-        try:
-            (img,) = convert_from_bytes(data, dpi=dpi, first_page=n, last_page=n)
-        except (PDFPageCountError, PDFSyntaxError, ValueError) as exc:
-            raise BadInput(f"PDF page {n} could not be rasterized: {exc}") from exc
-        yield LoadedPage(image=to_8bit(img), dpi=dpi)
+    for n, size in enumerate(_pdf_page_sizes(data), start=1):
+        yield _pdf_page(data, n, size)
+
+
+def _pdf_page(data: bytes, n: int, size: tuple[float, float]) -> LoadedPage:
+    """PDF page `n` (1-based) of `size` points, rasterized at up to `PDF_DPI`."""
+    w_pt, h_pt = size
+    dpi = PDF_DPI
+    while (w_pt / 72 * dpi) * (h_pt / 72 * dpi) > MAX_PIXELS and dpi > 50:
+        dpi //= 2
+    try:
+        (img,) = convert_from_bytes(data, dpi=dpi, first_page=n, last_page=n)
+    except (PDFPageCountError, PDFSyntaxError, ValueError) as exc:
+        raise BadInput(f"PDF page {n} could not be rasterized: {exc}") from exc
+    return LoadedPage(image=to_8bit(img), dpi=dpi)

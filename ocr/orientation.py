@@ -10,6 +10,9 @@ No single signal is trusted:
     one rotation;
 (c) when OSD is unsure or contradicts (a), the text-dense crop is read at the candidate
     rotations and the one Tesseract reads more confidently wins.
+
+OSD and the reading check run in-process through tesserocr when it is installed (0.1 s
+for OSD on the crop instead of 0.4 s for a `tesseract` process, mostly start-up).
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from ocr.geometry import blank_of_mask, ink_mask, shrink, skew_of_small, to_gray
 OSD_MIN_CONFIDENCE = 2.0
 DIRECTION_MARGIN = 0.4  # |line_direction| below which the line direction is unclear
 CHECK_MIN_MARGIN = 0.1  # relative score margin under which the reading check is a tie
+READ_MIN_CONFIDENCE = 60.0  # word confidence that counts nothing in the reading check
+READ_ATTEMPTS = 3  # text-dense regions tried by the reading check before it gives up
 _OSD_CROP = (3, 4.0, 150)  # text lines, inches along them, dpi of the crop given to OSD
 _READ_CROP = (3, 4.0, 300)  # the same for the crop read at each candidate rotation
 _SQUARE_IN = 2.5  # side (inches) of the crop used when the line direction is unclear
@@ -85,10 +90,19 @@ def find_orientation(gray: np.ndarray, *, dpi: int = 300, lang: str = "vie") -> 
         return Orientation(osd_rot, skew, min(1.0, osd_conf / (2 * OSD_MIN_CONFIDENCE)), "osd")
 
     lines, inches, read_dpi = _READ_CROP
-    box = _text_box(mask, candidates, lines, inches, dpi / k)
-    assert box is not None  # there was one for OSD
-    crop = _crop(gray, deskew, box, k, dpi, read_dpi)
-    scores = reading_scores(crop, candidates, dpi=min(dpi, read_dpi), lang=lang)
+    left, scores = mask.copy(), dict.fromkeys(candidates, 0.0)
+    for _attempt in range(READ_ATTEMPTS):
+        box = _text_box(left, candidates, lines, inches, dpi / k)
+        if box is None:
+            break
+        crop = _crop(gray, deskew, box, k, dpi, read_dpi)
+        scores = reading_scores(crop, candidates, dpi=min(dpi, read_dpi), lang=lang)
+        if max(scores.values()) > 0:
+            break
+        # Nothing reads either way: the densest ink was no text (a QR code, a stamp, a
+        # photo). Look at the next densest region instead.
+        x0, y0, x1, y1 = box
+        left[y0:y1, x0:x1] = False
     ranked = sorted(candidates, key=lambda r: scores[r], reverse=True)
     best, second = scores[ranked[0]], scores[ranked[1]]
     margin = (best - second) / best if best > 0 else 0.0
@@ -119,16 +133,30 @@ def reading_scores(
     crop: np.ndarray, candidates: tuple[int, ...], *, dpi: int, lang: str
 ) -> dict[int, float]:
     """For each candidate rotation, turn the crop upright as if the scan stood that way and
-    read it (psm 6); the score is mean word confidence x word count."""
+    read it (psm 6). The score counts only what reads well: for each word of two or more
+    letters or digits, its confidence above READ_MIN_CONFIDENCE times its length. Text read
+    the wrong way up comes out as many short words of middling confidence, which a plain
+    sum of confidences rewarded (an ID card and a drawing's title block were turned by
+    it); on 150 generated pages the right rotation then led by a relative margin of 0.64
+    or more."""
 
     def score(rotation: int) -> float:
         upright = np.ascontiguousarray(np.rot90(crop, rotation // 90))
         try:
-            words = tesseract.recognize(upright, lang=lang, psm=6, dpi=dpi, timeout=30).words
+            words = tesseract.recognize(
+                upright, lang=lang, psm=6, dpi=dpi, timeout=30, in_process=True
+            ).words
         except tesseract.TesseractError:  # includes timeouts
             return 0.0
-        return float(sum(w.confidence for w in words if any(c.isalnum() for c in w.text)))
+        score = 0.0
+        for w in words:
+            letters = sum(c.isalnum() for c in w.text)
+            if letters >= 2:
+                score += max(0.0, w.confidence - READ_MIN_CONFIDENCE) * letters
+        return score
 
+    if tesseract.has_tesserocr():  # in-process, ~0.1 s a crop: one thread keeps its model
+        return {r: score(r) for r in candidates}
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(candidates, pool.map(score, candidates), strict=True))
 

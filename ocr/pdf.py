@@ -63,11 +63,14 @@ def _image_page(pdf: pikepdf.Pdf, img: PageImage) -> pikepdf.Page:
         bw, bh = img.background_size
         xobjects.Bg0 = _jpeg_image(pdf, img.background, bw, bh, img.gray)
         ops = f"q {place} /Bg0 Do Q"
+        boxes = list(img.colour_boxes) or [None] * len(img.colour_layers)
         layers = [*img.colour_layers, (img.data, img.ink)]  # black ink last, on top
-        for n, (data, colour) in enumerate(layers):
+        for n, ((data, colour), box) in enumerate(zip(layers, [*boxes, img.ink_box], strict=True)):
             name = f"Fg{n}"
-            xobjects[f"/{name}"] = _g4_image(pdf, data, img.width, img.height, mask=True)
-            ops += f" q {_fill(colour, img.gray)} {place} /{name} Do Q"
+            x, y, w, h = box or (0, 0, img.width, img.height)
+            xobjects[f"/{name}"] = _g4_image(pdf, data, w, h, mask=True)
+            at = _placement(x, y, w, h, img)
+            ops += f" q {_fill(colour, img.gray)} {at} /{name} Do Q"
     else:
         raise ValueError(f"unknown page image kind {img.kind!r}")
     page = pikepdf.Page(
@@ -80,6 +83,12 @@ def _image_page(pdf: pikepdf.Pdf, img: PageImage) -> pikepdf.Page:
     )
     pdf.pages.append(page)
     return pdf.pages[-1]
+
+
+def _placement(x: int, y: int, w: int, h: int, img: PageImage) -> str:
+    """The `cm` operator that draws a `w` x `h` image at pixel (x, y) from the page's top left."""
+    k = 72 / img.dpi
+    return f"{w * k:.4f} 0 0 {h * k:.4f} {x * k:.4f} {(img.height - y - h) * k:.4f} cm"
 
 
 def _fill(colour: tuple[int, int, int], gray: bool) -> str:

@@ -80,11 +80,16 @@ def engine() -> str:
     """ "tesserocr" when the library is installed (and not overridden), else "cli"."""
     if os.environ.get("SOHOA_OCR_ENGINE", "cli") != "tesserocr":
         return "cli"
+    return "tesserocr" if has_tesserocr() else "cli"
+
+
+def has_tesserocr() -> bool:
+    """True when the tesserocr library can be imported."""
     try:
         import tesserocr  # noqa: F401
     except ImportError:
-        return "cli"
-    return "tesserocr"
+        return False
+    return True
 
 
 def recognize(
@@ -95,10 +100,13 @@ def recognize(
     dpi: int = 300,
     timeout: float = 120,
     text_pdf: bool = False,
+    in_process: bool = False,
 ) -> Recognition:
     """OCR one image. With `text_pdf`, also render Tesseract's invisible-text-only PDF page
-    in the same run (same pixel geometry as `image` at `dpi`)."""
-    if engine() == "tesserocr":
+    in the same run (same pixel geometry as `image` at `dpi`). `in_process` reads through
+    tesserocr whatever the configured engine (when installed): for small crops, where a
+    process start and model load would cost more than the reading."""
+    if engine() == "tesserocr" or (in_process and has_tesserocr()):
         return _recognize_tesserocr(image, lang, psm, dpi, timeout, text_pdf)
     return _recognize_cli(image, lang, psm, dpi, timeout, text_pdf)
 
@@ -111,7 +119,8 @@ def _api(lang: str, psm: int):  # noqa: ANN202 - tesserocr has no type stubs
     api = cache.get((lang, psm))
     if api is None:
         api = tesserocr.PyTessBaseAPI(path=TESSDATA, lang=lang, psm=psm)
-        api.SetVariable("textonly_pdf", "1")
+        if psm != 0:
+            api.SetVariable("textonly_pdf", "1")
         cache[(lang, psm)] = api
     return api
 
@@ -152,8 +161,9 @@ def _recognize_cli(
 ) -> Recognition:
     text_pdf = pdf
     with tempfile.TemporaryDirectory(prefix="sohoa-tess-") as tmp:
-        src = Path(tmp) / "page.png"
-        _as_image(image).save(src, dpi=(dpi, dpi))
+        src = Path(tmp) / "page.pnm"  # uncompressed: PNG coding cost ~0.1 s on an A4 page
+        img = _as_image(image)
+        (img if img.mode in ("1", "L", "RGB") else img.convert("RGB")).save(src)
         out = Path(tmp) / "out"
         args = [str(src), str(out), "-l", lang, "--psm", str(psm), "--dpi", str(dpi)]
         if text_pdf:
@@ -207,7 +217,13 @@ def osd(
     image: Image.Image | np.ndarray, *, dpi: int = 300, timeout: float = 30
 ) -> tuple[int, float]:
     """Tesseract's orientation guess: (clockwise degrees the image is turned from upright,
-    confidence). Raises TesseractError when the page has too little text to tell."""
+    confidence). Raises TesseractError when the page has too little text to tell.
+
+    In-process through tesserocr when installed (0.1 s on a text-line crop instead of
+    0.4 s for a `tesseract --psm 0` process, most of it start-up and loading the model;
+    the same answers). `timeout` applies to the command line only: give small images."""
+    if has_tesserocr():
+        return _osd_tesserocr(_as_image(image), dpi)
     with tempfile.TemporaryDirectory(prefix="sohoa-osd-") as tmp:
         src = Path(tmp) / "page.png"
         _as_image(image).save(src, dpi=(dpi, dpi))
@@ -219,3 +235,15 @@ def osd(
     # "Rotate: N" is the clockwise turn that makes the image upright,
     # so the image itself stands turned (360 - N) clockwise from upright.
     return (360 - int(rot.group(1))) % 360, float(conf.group(1))
+
+
+def _osd_tesserocr(image: Image.Image, dpi: int) -> tuple[int, float]:
+    api = _api("osd", 0)
+    api.SetImage(image if image.mode in ("L", "RGB") else image.convert("L"))
+    api.SetSourceResolution(dpi)
+    found = api.DetectOrientationScript()
+    api.Clear()
+    if not found:
+        raise TesseractError("orientation detection found no text")
+    # orient_deg is the clockwise turn of the image from upright, as `osd` returns it
+    return int(found["orient_deg"]) % 360, float(found["orient_conf"])

@@ -195,3 +195,54 @@ def test_straighten_is_one_rotation_by_rotation_minus_skew() -> None:
     # one rotation by (180 + 4) degrees counter-clockwise, expanded
     assert upright.size == turned.rotate(184.0, expand=True).size
     assert to_gray(np.asarray(upright)).shape == (upright.height, upright.width)
+
+
+# ---------------------------------------------------------------- cards and drawings alone
+
+
+@functools.cache
+def _eval_pages() -> list[tuple[str, Image.Image, int]]:
+    """Pages of the classification benchmark (bench/classify_eval.py, its seed: other fonts,
+    stamps, photocopy noise) that a reading check summing raw confidences turned: chip ID
+    cards scanned alone (small landscape images at 400 dpi) and a landscape A3 drawing with
+    a ruled title block."""
+    from bench.classify_eval import EVAL_SEED, rendered_pages
+    from classify.corpus import generate
+
+    samples = generate(10, EVAL_SEED)
+    pages = []
+    for n in (6, 8, 48):
+        for img, dpi in rendered_pages(samples[n], EVAL_SEED + n)[:1]:
+            pages.append((samples[n].code, img, dpi))
+    return pages
+
+
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_cards_and_drawings_alone_are_not_turned(rotation: int) -> None:
+    """An ID card scanned alone and a landscape drawing were turned by a quarter turn or
+    upside down (their text lost, the component classified `khac`) when the reading check
+    summed the confidences of whatever Tesseract made of each rotation."""
+    for code, img, dpi in _eval_pages():
+        found = find_orientation(gray(distort(img, rotation=rotation)), dpi=dpi)
+        assert found.rotation == rotation, (code, found)
+
+
+@pytest.mark.parametrize("rotation", [90, 180])
+def test_a_qr_code_denser_than_the_text_does_not_decide_the_orientation(rotation: int) -> None:
+    """The densest ink on an ID card scan is its QR code, which reads as nothing either way
+    up: the reading check must then look at the text lines instead of calling a tie."""
+    import zxingcpp
+
+    card = render_page(
+        ["CĂN CƯỚC CÔNG DÂN", "Số / No.: 079203012345", "Họ và tên / Full name: NGUYỄN VĂN AN"],
+        dpi=200,
+        font_pt=11,
+        color=False,
+    )
+    code = zxingcpp.create_barcode(
+        "079203012345|123456789|Nguyễn Văn An", zxingcpp.BarcodeFormat.QRCode
+    )
+    qr = Image.fromarray(np.array(code.to_image(scale=6))).convert("RGB")
+    card.paste(qr, (card.width - qr.width - 150, 1000))
+    gray = np.asarray(distort(card, rotation=rotation, skew=3.0).convert("L"))
+    assert find_orientation(gray, dpi=200).rotation == rotation

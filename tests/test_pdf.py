@@ -217,7 +217,7 @@ def test_bilevel_grey_and_photo_pages_get_their_encoding(page: Image.Image) -> N
     assert kinds == {"bilevel": "g4", "grey": "mrc", "photo": "jpeg"}
 
 
-def test_stamps_and_pen_ink_get_sharp_layers_of_their_colour() -> None:
+def test_stamps_and_pen_ink_get_sharp_layers_of_their_colour(tmp_path: Path) -> None:
     """A red stamp and a blue signature are masks at full resolution, painted red and blue."""
     img = render_page(DECISION[:6], dpi=150)  # with its red stamp
     ImageDraw.Draw(img).line((200, 600, 700, 640), fill=(20, 40, 170), width=4)  # blue pen
@@ -229,7 +229,22 @@ def test_stamps_and_pen_ink_get_sharp_layers_of_their_colour() -> None:
     assert red[0] > 150 > max(red[1:]) and blue[2] > 120 > max(blue[:2])
     with pikepdf.open(io.BytesIO(build_searchable_pdf([PdfPage(enc, None)]))) as pdf:
         masks = [x for x in pdf.pages[0].Resources.XObject.values() if x.get("/ImageMask")]
-        assert len(masks) == 3 and all(m.Width == img.width for m in masks)
+        assert len(masks) == 3
+    # each mask is the box around its ink at the page's full resolution
+    boxes = [*enc.colour_boxes, enc.ink_box]
+    assert sorted((m.Width, m.Height) for m in masks) == sorted((b[2], b[3]) for b in boxes)
+    for x, y, w, h in boxes:
+        assert min(x, y) >= 0 and x + w <= img.width and y + h <= img.height
+    # drawn where they were: the stamp's and the pen's pixels come out red and blue
+    path = tmp_path / "layers.pdf"
+    path.write_bytes(build_searchable_pdf([PdfPage(enc, None)]))
+    shown = render(path, 150)
+    src, out = np.asarray(img).astype(int), np.asarray(shown).astype(int)
+    assert src.shape == out.shape
+    for channel, others in ((0, [1, 2]), (2, [0, 1])):
+        ink = (src[..., channel] > 150) & (src[..., others].max(axis=2) < 60)
+        hit = (out[..., channel] > 120) & (out[..., others].max(axis=2) < 100)
+        assert ink.sum() > 100 and (ink & hit).sum() > 0.9 * ink.sum()
 
 
 def _pdf_with(extra: str) -> bytes:
