@@ -3,7 +3,8 @@
 `SOHOA_BROKER_URL` (Redis, or RabbitMQ as `amqp://`) selects it. Delivery is at least once:
 a task is acknowledged only after it ran (`acks_late`), a task whose pool process died is
 given back to the queue (`task_reject_on_worker_lost`), and a worker holds one task at a
-time (prefetch 1) so that a long component never blocks a queue behind it. Tasks are
+time (prefetch 1) so that a long task never blocks a queue behind it. A task is one page
+(or a component's preparation or assembly), so the time limits bound one page. Tasks are
 therefore idempotent (see api/tasks.py).
 """
 
@@ -14,6 +15,8 @@ from celery import Celery
 from api.settings import Settings
 
 QUEUE = "sohoa"
+# sending a task while the broker is briefly away: retried, not lost
+SEND_RETRY = {"max_retries": 20, "interval_start": 0.5, "interval_step": 1, "interval_max": 5}
 
 
 def make_celery(settings: Settings | None = None) -> Celery:

@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     agency_code: str = "000.00.00.H00"  # when the dossier code does not carry the agency
     # --- distributed mode: a broker URL switches to Celery workers ---
     broker_url: str | None = None  # redis://host:6379/0 or amqp://…; unset: in-process worker
-    task_soft_time_limit: float = 1800.0  # seconds; the task gets SoftTimeLimitExceeded
-    task_time_limit: float = 1900.0  # seconds; the pool child is killed, the task redelivered
+    task_soft_time_limit: float = 300.0  # seconds per task (one page, or one assembly)
+    task_time_limit: float = 360.0  # seconds; the pool child is killed, the task redelivered
     worker_max_tasks_per_child: int = 50  # recycle a pool child (Tesseract/OpenCV memory)
     broker_visibility_timeout: float = 3600.0  # Redis: unacked task redelivered after this
     inbox_bucket_url: str | None = None  # s3://inbox?endpoint=…: scanners PUT files here

@@ -1,7 +1,8 @@
 """The in-process worker of the embedded default: a queue of component ids and a thread.
 
-Distributed mode replaces this queue with Celery (`CeleryDispatcher`); both call
-`pipeline.digitize`. `make_dispatcher` chooses from the settings.
+Distributed mode replaces this queue with Celery (`CeleryDispatcher`), which sends each
+component to `sohoa.prepare` (then one task per page, see api/tasks.py) and sweeps up
+components stalled by lost messages or dead workers. `make_dispatcher` chooses.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from datetime import timedelta
 from typing import Protocol
 
-from api.pipeline import Context, digitize
+from api.pipeline import Context, digitize, warm_up
+from storage.pages import give_up_stale_pages, stale_component_ids
 from storage.registry import pending_component_ids
+from storage.tables import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class InProcessWorker:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        warm_up()
         while True:
             cid = self._queue.get()
             try:
@@ -71,32 +76,60 @@ class Dispatcher(Protocol):
 
 
 class CeleryDispatcher:
-    """Sends components to the Celery workers (distributed mode, `SOHOA_BROKER_URL`)."""
+    """Sends components to the Celery workers (distributed mode, `SOHOA_BROKER_URL`).
 
-    def __init__(self, ctx: Context) -> None:
-        from api.celery_app import make_celery
+    While started, it sweeps every `sweep_seconds`: a component on which nothing moved for
+    longer than the hard time limit (its message lost, its worker dead and the task not
+    given back) is sent again; tasks are idempotent, so a slow one is not harmed."""
 
+    def __init__(self, ctx: Context, sweep_seconds: float = 60.0) -> None:
+        from api.celery_app import SEND_RETRY, make_celery
+
+        self.retry_policy = SEND_RETRY
         self.ctx = ctx
         self.app = make_celery(ctx.settings)
+        self.sweep_seconds = sweep_seconds
+        self._stop = threading.Event()
+        self._sweeper: threading.Thread | None = None
 
     def enqueue(self, component_id: str) -> None:
         self.app.send_task(
-            "sohoa.digitize",
-            (component_id,),
-            retry=True,
-            retry_policy={"max_retries": 20, "interval_start": 0.5, "interval_step": 1,
-                          "interval_max": 5},
-        )  # fmt: skip
+            "sohoa.prepare", (component_id,), retry=True, retry_policy=self.retry_policy
+        )
 
     def start(self) -> None:
         """Re-send whatever is still unfinished in the database: a message lost by a broker
-        that crashed without persistence must not strand a component (tasks are idempotent)."""
+        that crashed without persistence must not strand a component (tasks are idempotent).
+        Then sweep periodically."""
         with self.ctx.sessions() as session:
             for cid in pending_component_ids(session):
                 self.enqueue(cid)
+        self._stop.clear()
+        self._sweeper = threading.Thread(target=self._sweep_loop, name="sohoa-sweep", daemon=True)
+        self._sweeper.start()
+
+    def sweep(self) -> list[str]:
+        """Re-send stalled components once; returns their ids."""
+        idle = timedelta(seconds=self.ctx.settings.task_time_limit)
+        with self.ctx.sessions.begin() as session:
+            stalled = stale_component_ids(session, idle)
+            give_up_stale_pages(session, utcnow() - idle)
+        for cid in stalled:
+            log.warning("component %s stalled: sent again", cid)
+            self.enqueue(cid)
+        return stalled
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self.sweep_seconds):
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the sweep retries at its next round
+                log.exception("sweep failed")
 
     def stop(self, timeout: float = 30) -> None:
-        pass
+        self._stop.set()
+        if self._sweeper:
+            self._sweeper.join(timeout)
 
 
 def make_dispatcher(ctx: Context) -> Dispatcher:

@@ -1,32 +1,45 @@
-"""Distributed mode's throughput, queue latency and overhead, on real servers on loopback.
+"""Distributed mode's throughput, queue latency and overhead, on real servers on loopback;
+and where the time of one A4 page goes (what a clerk waits for at the counter).
 
-    .venv/bin/python -m bench.distributed_bench [--pages 8]
+    OMP_THREAD_LIMIT=1 .venv/bin/python -m bench.distributed_bench [--pages 8] [--repeat 1]
+    .venv/bin/python -m bench.distributed_bench --split-only   # the one-page split alone
 
 Starts Redis, PostgreSQL and an S3 server (moto) as the tests do, then digitizes the same
-single-page 150-dpi components (a) embedded: SQLite + files, in this process, one page at a
-time; (b) distributed with one Celery worker process; (c) with two. Prints pages per
-minute, the speed-up of two workers over one, the overhead of (b) against (a), and the
-queue latency (enqueue until a worker marks the component `processing`, idle worker).
-Figures are noisy on a shared 2-core machine: run it when the machine is quiet.
+150-dpi decision pages, as `--pages` single-page components and as one component of
+`--pages` pages: (a) embedded, SQLite + files, in this process, one page at a time;
+(b) distributed with one Celery worker process; (c) with two (each page is its own task, so
+two processes share even a single component). Prints pages per minute, the speed-up of two
+processes over one, distributed's overhead against embedded on the same pages, and the
+queue latency (enqueue until a worker has the component `processing`, worker idle). The
+modes run interleaved, round by round (`--repeat`), and each figure keeps its best round,
+so a load peak does not favour one mode; still, run it when the machine is quiet.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
-from api.pipeline import Context, digitize, submit  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+import api.pipeline as pipeline  # noqa: E402
+from api.pipeline import Context, digitize, submit, warm_up  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.worker import CeleryDispatcher  # noqa: E402
-from storage.registry import get_component  # noqa: E402
+from storage.tables import Component  # noqa: E402
+from tests.pages import DECISION, distort, render_page  # noqa: E402
 from tests.services import PostgresServer, RedisServer, S3Server  # noqa: E402
 from tests.test_distributed import page_bytes  # noqa: E402
 
@@ -35,118 +48,230 @@ VENV_BIN = Path(sys.executable).parent
 
 def status_of(ctx: Context, cid: str) -> str:
     with ctx.sessions() as session:
-        comp = get_component(session, cid)
-        return comp.status if comp else "?"
+        return session.scalar(select(Component.status).where(Component.id == cid)) or "?"
 
 
 def wait_all(ctx: Context, ids: list[str], timeout: float = 1800) -> None:
+    """Until every component is done or failed: one light query every 50 ms."""
     end = time.monotonic() + timeout
     pending = set(ids)
     while pending and time.monotonic() < end:
-        pending = {c for c in pending if status_of(ctx, c) not in ("done", "failed")}
+        with ctx.sessions() as session:
+            finished = session.scalars(
+                select(Component.id).where(
+                    Component.id.in_(pending), Component.status.in_(("done", "failed"))
+                )
+            )
+            pending -= set(finished)
         time.sleep(0.05)
     if pending:
         raise TimeoutError(f"{len(pending)} component(s) unfinished")
 
 
-def embedded(pages: list[bytes], workdir: Path) -> float:
-    settings = Settings(data_dir=workdir / "embedded", page_workers=1)
+def embedded(files: list[bytes], workdir: Path, threads: int = 1) -> float:
+    settings = Settings(data_dir=workdir, page_workers=threads)
     ctx = Context.from_settings(settings)
-    ids = [submit(ctx, data, f"p{i}.png").component_id for i, data in enumerate(pages)]
+    warm_up()
+    ids = [submit(ctx, data, f"p{i}").component_id for i, data in enumerate(files)]
     start = time.perf_counter()
     for cid in ids:
         digitize(ctx, cid)
     return time.perf_counter() - start
 
 
-def distributed(pages: list[bytes], env: dict[str, str], settings: Settings, procs: int) -> float:
-    ctx = Context.from_settings(settings)
-    dispatcher = CeleryDispatcher(ctx)
-    ids = [submit(ctx, data, f"p{i}.png").component_id for i, data in enumerate(pages)]
-    worker = subprocess.Popen(
-        [str(VENV_BIN / "sohoa"), "worker", "-c", str(procs)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        warm = submit(ctx, page_bytes(9999), "warm.png").component_id  # worker start-up
-        dispatcher.enqueue(warm)
-        wait_all(ctx, [warm])
+class Cluster:
+    """A database, a bucket, a Redis database and `procs` worker processes of its own."""
+
+    def __init__(self, servers: tuple[RedisServer, PostgresServer, S3Server], workdir: Path,
+                 procs: int) -> None:  # fmt: skip
+        redis, pg, s3 = servers
+        name = f"c{procs}"
+        broker = f"{redis.url.rsplit('/', 1)[0]}/{procs}"
+        db, store = pg.new_database(), s3.url(f"bench-{name}")
+        self.settings = Settings(data_dir=workdir / name, database_url=db, storage_url=store,
+                                 broker_url=broker)  # fmt: skip
+        self.env = {**os.environ, "SOHOA_BROKER_URL": broker, "SOHOA_DATABASE_URL": db,
+                    "SOHOA_STORAGE_URL": store, "SOHOA_DATA_DIR": str(workdir / name),
+                    "SOHOA_PAGE_WORKERS": "1", "OMP_THREAD_LIMIT": "1"}  # fmt: skip
+        self.ctx = Context.from_settings(self.settings)
+        self.dispatcher = CeleryDispatcher(self.ctx)
+        self.worker = subprocess.Popen(
+            [str(VENV_BIN / "sohoa"), "worker", "-c", str(procs), "-n", f"bench-{name}@%h"],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        for n in range(procs):  # every pool process started and its classifier loaded
+            self.run([page_bytes(9000 + n)])
+
+    def run(self, files: list[bytes]) -> float:
+        ids = [submit(self.ctx, data, f"p{i}").component_id for i, data in enumerate(files)]
         start = time.perf_counter()
         for cid in ids:
-            dispatcher.enqueue(cid)
-        wait_all(ctx, ids)
+            self.dispatcher.enqueue(cid)
+        wait_all(self.ctx, ids)
         return time.perf_counter() - start
-    finally:
-        worker.terminate()
-        worker.wait(60)
 
-
-def queue_latency(env: dict[str, str], settings: Settings, samples: int = 5) -> list[float]:
-    ctx = Context.from_settings(settings)
-    dispatcher = CeleryDispatcher(ctx)
-    worker = subprocess.Popen(
-        [str(VENV_BIN / "sohoa"), "worker", "-c", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    out = []
-    try:
-        for i in range(samples + 1):
-            cid = submit(ctx, page_bytes(8000 + i), f"l{i}.png").component_id
+    def latency(self, samples: int) -> list[float]:
+        out = []
+        for i in range(samples):
+            cid = submit(self.ctx, page_bytes(8000 + i), f"l{i}.png").component_id
             t0 = time.perf_counter()
-            dispatcher.enqueue(cid)
-            while status_of(ctx, cid) == "queued":
+            self.dispatcher.enqueue(cid)
+            while status_of(self.ctx, cid) == "queued":
                 time.sleep(0.002)
-            if i:  # the first one includes the worker's start-up
-                out.append(time.perf_counter() - t0)
-            wait_all(ctx, [cid])
+            out.append(time.perf_counter() - t0)
+            wait_all(self.ctx, [cid])
+        return out
+
+    def close(self) -> None:
+        self.worker.terminate()
+        self.worker.wait(60)
+
+
+@contextmanager
+def timed(stages: dict[str, list[float]], name: str, owner: object, attr: str):  # type: ignore[no-untyped-def]
+    """Time every call of `owner.attr` into `stages[name]` while inside the block."""
+    real: Callable = getattr(owner, attr)
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            stages.setdefault(name, []).append(time.perf_counter() - t)
+
+    setattr(owner, attr, wrapper)
+    try:
+        yield
     finally:
-        worker.terminate()
-        worker.wait(60)
-    return out
+        setattr(owner, attr, real)
+
+
+@contextmanager
+def marked(marks: list[float], owner: object, attr: str):  # type: ignore[no-untyped-def]
+    """Note when each call of `owner.attr` returns, while inside the block."""
+    real: Callable = getattr(owner, attr)
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        out = real(*args, **kwargs)
+        marks.append(time.perf_counter())
+        return out
+
+    setattr(owner, attr, wrapper)
+    try:
+        yield
+    finally:
+        setattr(owner, attr, real)
+
+
+def one_page_split(workdir: Path, runs: int = 3) -> dict[str, float]:
+    """Median seconds per stage of digitizing one A4 page (300 dpi, turned and skewed,
+    signed with a throwaway key), embedded, classifier already loaded."""
+    from tests.certs import make_throwaway_signer
+
+    (workdir / "certs").mkdir(parents=True, exist_ok=True)
+    signer = make_throwaway_signer(workdir / "certs")
+    settings = Settings(data_dir=workdir / "split", sign_pkcs12=signer.pkcs12,
+                        sign_pkcs12_password=signer.password)  # fmt: skip
+    ctx = Context.from_settings(settings)
+    warm_up()
+    page = distort(render_page(DECISION, dpi=300), rotation=90, skew=2.0)
+    stages: dict[str, list[float]] = {}
+    for n in range(runs):
+        page.putpixel((n, 0), (0, 0, 0))  # different bytes: a new component each run
+        buf = io.BytesIO()
+        page.save(buf, "PNG", dpi=(300, 300))
+        data = buf.getvalue()
+        cid = submit(ctx, data, f"a4-{n}.png").component_id
+        with (timed(stages, "read_page (OCR)", pipeline, "read_page"),
+              timed(stages, "thumbnails", pipeline, "thumbnails"),
+              timed(stages, "classify", pipeline, "classify_component"),
+              timed(stages, "PDF/A build", pipeline, "build_searchable_pdf"),
+              timed(stages, "signing", pipeline, "sign_pdf"),
+              timed(stages, "register (DB)", pipeline, "save_result"),
+              timed(stages, "prepare (DB, page count)", pipeline, "prepare"),
+              timed(stages, "read one page (all)", pipeline, "read_one"),
+              timed(stages, "assemble (all)", pipeline, "assemble")):  # fmt: skip
+            t = time.perf_counter()
+            with marked(marks := [], pipeline, "_save"):
+                assert digitize(ctx, cid).status == "done"
+            done = time.perf_counter() - t
+            # the first save is the `reviewable` one: type, fields and pages
+            stages.setdefault("until reviewable", []).append(marks[0] - t)
+            stages.setdefault("digitize (total)", []).append(done)
+    return {name: statistics.median(v) for name, v in stages.items()}
+
+
+def print_split(split: dict[str, float]) -> None:
+    print("\none A4 page, 300 dpi, embedded (median of 3, classifier loaded):")
+    print("| stage | seconds |\n| --- | --- |")
+    for name, s in split.items():
+        print(f"| {name} | {s:.2f} |")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=1, help="rounds; each figure keeps its best")
+    ap.add_argument("--split-only", action="store_true", help="only the one-page split")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="sohoa-bench-"))
-    redis, pg, s3 = RedisServer(workdir), PostgresServer(), S3Server()
-    redis.start()
-    pg.start()
-    try:
-        pages = [page_bytes(300 + i) for i in range(args.pages)]
-        t_emb = embedded(pages, workdir)
-        times = {}
-        for procs in (1, 2):
-            db = pg.new_database()
-            store = s3.url(f"bench-{procs}")
-            settings = Settings(data_dir=workdir / f"d{procs}", database_url=db,
-                                storage_url=store, broker_url=redis.url)  # fmt: skip
-            env = {**os.environ, "SOHOA_BROKER_URL": redis.url, "SOHOA_DATABASE_URL": db,
-                   "SOHOA_STORAGE_URL": store, "SOHOA_DATA_DIR": str(workdir / f"d{procs}"),
-                   "SOHOA_PAGE_WORKERS": "1", "OMP_THREAD_LIMIT": "1"}  # fmt: skip
-            times[procs] = distributed(pages, env, settings, procs)
-        latency = queue_latency(env, settings)
-    finally:
-        redis.stop()
-        pg.stop()
-        s3.stop()
+    print_split(one_page_split(workdir))
+    if args.split_only:
+        return
     n = args.pages
-    print(f"pages: {n} single-page 150-dpi components, machine cores: {os.cpu_count()}")
-    print(f"embedded (SQLite + files, 1 page at a time): {n / t_emb * 60:6.1f} pages/min")
-    for procs, t in times.items():
-        print(f"distributed, {procs} worker process(es):       {n / t * 60:6.1f} pages/min")
-    print(f"speed-up of 2 workers over 1: {times[1] / times[2]:.2f}x (target >= 1.8x)")
-    print(f"overhead of distributed (1 process) vs embedded: {(times[1] / t_emb - 1) * 100:+.1f}%"
-          " (target <= 10%)")  # fmt: skip
-    print(
-        f"queue latency (enqueue -> processing), median of {len(latency)}: "
-        f"{statistics.median(latency) * 1000:.0f} ms, max {max(latency) * 1000:.0f} ms"
-    )
+    servers = (RedisServer(workdir), PostgresServer(), S3Server())
+    servers[0].start()
+    servers[1].start()
+    times: dict[tuple[str, str], list[float]] = {}
+    try:
+        clusters = {procs: Cluster(servers, workdir, procs) for procs in (1, 2)}
+        try:
+            for r in range(args.repeat):  # interleaved, so that a load peak hits all modes
+                work = {  # new pages each round: the same bytes would be the same components
+                    "singles": [page_bytes(1000 * (r + 1) + i) for i in range(n)],
+                    "multi": [page_bytes(1000 * (r + 1) + 999, n)],
+                }
+                for kind, files in work.items():
+                    runs = {"embedded": lambda f=files: embedded(f, workdir / uuid.uuid4().hex)}
+                    if kind == "multi":
+                        runs["embedded, 2 threads"] = lambda f=files: embedded(
+                            f, workdir / uuid.uuid4().hex, threads=2
+                        )
+                    for procs, cluster in clusters.items():
+                        runs[f"distributed, {procs} process(es)"] = lambda f=files, c=cluster: (
+                            c.run(f)
+                        )
+                    for mode, run in runs.items():
+                        times.setdefault((kind, mode), []).append(run())
+            latency = clusters[1].latency(5)
+        finally:
+            for cluster in clusters.values():
+                cluster.close()
+    finally:
+        for server in servers:
+            server.stop()
+    report(n, args.repeat, {k: min(v) for k, v in times.items()}, latency)
+
+
+def report(n: int, repeat: int, best: dict[tuple[str, str], float], latency: list[float]) -> None:
+    print(f"\n{n} pages of 150 dpi, machine cores: {os.cpu_count()}, best of {repeat} round(s)")
+    print("| mode | single-page components: pages/min | one component of all pages: pages/min |")
+    print("| --- | --- | --- |")
+    for mode in dict.fromkeys(m for _, m in best):
+        cells = [f"{n / best[k, mode] * 60:.1f}" if (k, mode) in best else "–"
+                 for k in ("singles", "multi")]  # fmt: skip
+        print(f"| {mode} | {cells[0]} | {cells[1]} |")
+    for kind, label in (("singles", "single-page components"), ("multi", "one component")):
+        one, two = (
+            best[kind, "distributed, 1 process(es)"],
+            best[kind, "distributed, 2 process(es)"],
+        )
+        overhead = (one / best[kind, "embedded"] - 1) * 100
+        print(f"{label}: 2 processes over 1: {one / two:.2f}x (target >= 1.8x); "
+              f"distributed (1 process) vs embedded: {overhead:+.1f}% (target <= 10%)")  # fmt: skip
+    median, worst = statistics.median(latency) * 1000, max(latency) * 1000
+    print(f"queue latency (enqueue -> processing), median of {len(latency)}: "
+          f"{median:.0f} ms, max {worst:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from storage.tables import Blob, Component, Dossier, FieldRow, Owner, OwnerAlias
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("queued", "processing", "done", "failed")
+# reviewable: type, fields and pages saved, the archival PDF still being built
+STATUSES = ("queued", "processing", "reviewable", "done", "failed")
 
 
 def put_blob(session: Session, store: BlobStore, kind: str, data: bytes, media_type: str) -> Blob:
@@ -115,16 +116,17 @@ def save_result(
     session: Session,
     comp: Component,
     result: ComponentResult,
-    pdf: Blob,
+    pdf: Blob | None,
     *,
     code_pattern: str = DEFAULT_PATTERN,
     default_agency: str = DEFAULT_AGENCY,
     digitized_by: str | None = None,
     phash: str | None = None,
 ) -> None:
-    """Record a finished result on its component (replacing any earlier attempt's), and
-    register it: a draft registry record with its *mã kết quả số hóa*, or a duplicate of
-    the record that already holds the same bytes or the same paper."""
+    """Record a result on its component (replacing any earlier attempt's); once `done`
+    (with its PDF) register it: a draft registry record with its *mã kết quả số hóa*, or a
+    duplicate of the record that already holds the same bytes or the same paper. A
+    `reviewable` result has no PDF yet."""
     comp.status = result.status
     comp.error = result.error
     comp.type = result.type
@@ -132,7 +134,7 @@ def save_result(
     comp.page_count = len(result.pages)
     comp.pages = [page_to_dict(p) for p in result.pages]
     comp.text = "\n\f\n".join(p.text for p in result.pages)
-    comp.pdf_sha256 = pdf.sha256
+    comp.pdf_sha256 = pdf.sha256 if pdf is not None else None
     comp.fields.clear()
     session.flush()
     for name, fv in result.fields.items():
@@ -297,7 +299,7 @@ def pending_component_ids(session: Session) -> list[str]:
     """Components a crash or restart left unfinished, oldest first."""
     stmt = (
         select(Component.id)
-        .where(Component.status.in_(("queued", "processing")))
+        .where(Component.status.in_(("queued", "processing", "reviewable")))
         .order_by(Component.created_at)
     )
     return list(session.scalars(stmt))

@@ -231,7 +231,7 @@ def dossier_states(session: Session, dossier: Dossier) -> list[ComponentState]:
         else:
             state, ids = "missing", []
         out.append(ComponentState(t, bool(proc and t in proc.required), state, ids))
-    pending = [c.id for c in comps if c.status in ("queued", "processing")]
+    pending = [c.id for c in comps if c.status in ("queued", "processing", "reviewable")]
     failed = [c.id for c in comps if c.status == "failed"]
     if pending:
         out.append(ComponentState("", False, "pending", pending))

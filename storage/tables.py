@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -84,6 +85,10 @@ class Component(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     pdf_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # bumped when the page set changes (edit, add, re-scan): a result of an older set is stale
+    pages_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the attempt (run) whose pages' join has fired: the assembly is enqueued once per run
+    joined_attempt: Mapped[int] = mapped_column(Integer, default=-1, server_default="-1")
     # the registry record, set once the result is registered (None while queued)
     registry_status: Mapped[str | None] = mapped_column(String(16), index=True)
     result_code: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
@@ -113,6 +118,39 @@ class Component(Base):
     owners: Mapped[list[Owner]] = relationship(
         back_populates="component", cascade="all, delete-orphan"
     )
+
+
+class ComponentPage(Base):
+    """One page of a component: where it comes from (a frame of a stored file), how far its
+    reading got, and the stored parts the component is assembled from."""
+
+    __tablename__ = "component_pages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    component_id: Mapped[str] = mapped_column(
+        ForeignKey("components.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # 0-based order in the component
+    source_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
+    frame: Mapped[int] = mapped_column(Integer)  # page number inside that file, 0-based
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float | None] = mapped_column(Float)  # time it took to read
+    rotation: Mapped[int] = mapped_column(Integer, default=0)
+    skew: Mapped[float] = mapped_column(Float, default=0.0)
+    blank: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_attention: Mapped[bool] = mapped_column(Boolean, default=False)
+    thumb_before_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    thumb_after_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    # the page's result, text-only PDF page and encoded image (api.frames.pack_parts)
+    parts_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    reads: Mapped[int] = mapped_column(Integer, default=0)  # times reading started
+    reader: Mapped[str | None] = mapped_column(String(64))  # who reads it now (a task id)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    source: Mapped[Blob] = relationship(foreign_keys=[source_sha256])
 
 
 class FieldRow(Base):

@@ -25,9 +25,10 @@ from api.settings import Settings
 from api.worker import CeleryDispatcher, make_dispatcher
 from ingest.bucket import BucketInbox, consume_redis_events, parse_event
 from storage import s3 as s3_module
+from storage.pages import page_rows
 from storage.registry import get_component
 from storage.s3 import S3BlobStore
-from storage.tables import Component
+from storage.tables import Component, ComponentPage
 from tests.pages import DECISION, render_page
 from tests.services import (  # noqa: F401 - fixtures
     PostgresServer,
@@ -161,25 +162,57 @@ def test_pipeline_through_celery_s3_and_postgres(stack: Stack) -> None:
     assert pdf.startswith(b"%PDF")
 
 
+def page_states(ctx: Context, cid: str) -> list[ComponentPage]:
+    with ctx.sessions() as session:
+        return page_rows(session, cid)
+
+
 def test_kill_9_of_the_worker_process_mid_component_gives_one_result(stack: Stack) -> None:
     data = page_bytes(202, pages=3)
     cid = stack.submit(data, "p202.tiff")
-    stack.wait_status(cid, {"processing"})
-    time.sleep(1.0)  # well inside the first of three pages
-    assert stack.status(cid)[0] == "processing"
+    end = time.monotonic() + TIMEOUT
+    while not any(r.status == "reading" for r in page_states(stack.ctx, cid)):
+        assert time.monotonic() < end, "no page was ever read"
+        time.sleep(0.05)
+    time.sleep(0.5)  # well inside the page's reading
+    (killed,) = [r.id for r in page_states(stack.ctx, cid) if r.status == "reading"]
     children = stack.pool_children()
     assert children, "no pool process found"
     for pid in children:
         os.kill(pid, signal.SIGKILL)
-    # task_reject_on_worker_lost: the task goes back to the queue, a new child takes it
+    # task_reject_on_worker_lost: the page task goes back to the queue, a new child takes it
     assert stack.wait_status(cid, {"done", "failed"}) == "done"
-    status, attempts = stack.status(cid)
-    assert attempts == 2
+    rows = page_states(stack.ctx, cid)
+    assert [r.status for r in rows] == ["done"] * 3
+    assert {r.id: r.reads for r in rows} == {r.id: 2 if r.id == killed else 1 for r in rows}
+    assert len({r.reader for r in rows}) == 3  # one task per page
     with stack.ctx.sessions() as session:
         comp = get_component(session, cid)
-        assert comp is not None and comp.page_count == 3
+        assert comp is not None and comp.page_count == 3 and comp.attempts == 1
         assert len({f.name for f in comp.fields}) == len(comp.fields)
     assert count_components(stack.ctx, s3_module_sha(data)) == 1
+
+
+def test_redelivered_and_duplicate_tasks_duplicate_nothing(stack: Stack) -> None:
+    cid = stack.submit(page_bytes(211), "p211.png")
+    assert stack.wait_status(cid, {"done", "failed"}) == "done"
+
+    def snapshot() -> tuple:
+        with stack.ctx.sessions() as session:
+            comp = get_component(session, cid)
+            assert comp is not None
+            pages = [(r.reads, r.seconds, r.status) for r in page_rows(session, cid)]
+            return (comp.attempts, comp.pdf_sha256, comp.result_code, comp.updated_at, pages)
+
+    before = snapshot()
+    (page,) = page_states(stack.ctx, cid)
+    app = stack.dispatcher.app
+    app.send_task("sohoa.read_page", (cid, page.id))  # a page task delivered again
+    app.send_task("sohoa.assemble", (cid,))  # an assembly delivered again
+    stack.dispatcher.enqueue(cid)  # the component sent twice
+    marker = stack.submit(page_bytes(212), "p212.png")  # queued behind them (one process)
+    assert stack.wait_status(marker, {"done", "failed"}) == "done"
+    assert snapshot() == before
 
 
 def s3_module_sha(data: bytes) -> str:
