@@ -17,8 +17,9 @@ from sqlalchemy import select
 from api import logmask, schemas
 from api.auth import Caller, require
 from api.pipeline import Context, result_of, submit
+from api.routes_counter import add_counter
 from api.routes_ingest import router as ingest_router
-from api.routes_registry import OWNER_ID, CtxDep, check_dossier_code, check_owner
+from api.routes_registry import OWNER_ID, CtxDep, check_dossier_code, check_owner, read_upload
 from api.routes_registry import router as registry_router
 from api.settings import Settings
 from api.worker import Dispatcher, make_dispatcher  # Celery or in-process
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_routes(app, settings)
     app.include_router(registry_router, tags=["registry"])
     app.include_router(ingest_router)
+    add_counter(app)  # the counter page at /counter/ (and / redirects there)
     return app
 
 
@@ -130,7 +132,7 @@ def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
 
 
 def _may_read(who: Caller, comp: Component) -> None:
-    if comp.status == "done" and not who.may_read(comp.type):
+    if comp.type and not who.may_read(comp.type):  # known once reviewable
         raise HTTPException(403, f"this key may not read documents of type {comp.type}")
 
 
@@ -145,9 +147,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
         code: str | None,
         who: Caller,
     ) -> schemas.Accepted:
-        data = await file.read(limit + 1)
-        if len(data) > limit:
-            raise HTTPException(413, f"file larger than {settings.max_upload_mb} MB")
+        data = await read_upload(file, limit)
         owners = [check_owner(owner)] if owner else []
         source = file.filename or "upload"
         sub = submit(ctx, data, source, owners=owners, dossier_code=code, actor=who.key_id)

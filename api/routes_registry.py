@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session, selectinload
 
@@ -60,6 +60,14 @@ CtxDep = Annotated[Context, Depends(ctx_of)]
 
 
 OWNER_ID = re.compile(r"^(\d{9}|\d{12}|\d{10}(-\d{3})?)$")
+
+
+async def read_upload(file: UploadFile, max_bytes: int) -> bytes:
+    """The uploaded file's bytes; 413 past `max_bytes` (read no further than that)."""
+    data = await file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise HTTPException(413, f"file larger than {max_bytes // (1024 * 1024)} MB")
+    return data
 
 
 def check_dossier_code(code: str) -> str:

@@ -214,3 +214,49 @@ class ReportOut(BaseModel):
     period: str
     group_by: list[str]
     rows: list[ReportRowOut]
+
+
+# --- the counter page (issue 8) ---
+
+
+class CounterType(BaseModel):
+    code: str
+    name: str = Field(description="Vietnamese name of the component type")
+    fields: list[str]
+
+
+class CounterCatalogue(BaseModel):
+    types: list[CounterType]
+    procedures: dict[str, str] = Field(description="procedure code -> Vietnamese name")
+
+
+class IdCardOut(BaseModel):
+    owner_id: str = Field(description="the 12-digit personal ID read from the card's QR")
+    old_id: str | None = Field(None, description="the old 9-digit CMND, if the QR has it")
+    name: str | None = None
+    birth_date: str | None = None
+
+
+class PageOrderIn(BaseModel):
+    page_ids: list[int] = Field(description="the component's pages, in their new order")
+
+
+class ReceiptItem(BaseModel):
+    type: str
+    type_name: str
+    number: str | None = None
+    date: str | None = None
+    result_code: str | None = None
+    status: str
+    pages: int | None = None
+
+
+class ReceiptOut(BaseModel):
+    code: str
+    procedure_code: str | None
+    procedure_name: str | None
+    digitized: list[ReceiptItem]
+    reused: list[ReceiptItem]
+    missing: list[str] = Field(description="required components neither reused nor scanned")
+    pending: int = Field(description="components still being read")
+    printed_at: str

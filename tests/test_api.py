@@ -165,3 +165,15 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     ):
         assert p in paths
     assert client.get("/docs").status_code == 200
+
+
+def test_an_upload_over_the_size_limit_is_refused_with_413(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "small-var", max_upload_mb=1, watch=False)
+    with TestClient(create_app(settings)) as c:
+        c.headers["X-API-Key"] = make_keys(c)["scanner"]
+        big = b"\x89PNG\r\n\x1a\n" + b"\0" * (1024 * 1024)
+        r = c.post("/api/v1/components", files={"file": ("big.png", big, "image/png")})
+        assert r.status_code == 413
+        assert "larger than 1 MB" in r.text
+        ok = c.post("/api/v1/components", files={"file": ("x.txt", b"hello", "text/plain")})
+        assert ok.status_code == 422  # under the limit: read, then refused as not a scan
