@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
@@ -170,6 +171,27 @@ def _touches(a: Box, b: Box, gap: float = 2.0) -> bool:
     )
 
 
+# What a signature block writes (NFC Vietnamese names, dates, punctuation): the font is cut
+# down to these once, so that pyHanko parses and subsets ~1,000 glyphs per signature, not
+# DejaVu's 6,000 with their layout tables (0.3 s of a 0.5 s signature before).
+VIETNAMESE = [
+    *range(0x20, 0x7F), *range(0xA0, 0x180), *range(0x1A0, 0x1B1), *range(0x300, 0x324),
+    *range(0x1EA0, 0x1EFA), *range(0x2010, 0x2031), 0x20AB,
+]  # fmt: skip
+
+
+def _keep_vietnamese(font: TTFont) -> None:
+    """Cut the font down to the glyphs of `VIETNAMESE`, without OpenType layout tables
+    (NFC text uses precomposed letters, which need no mark positioning)."""
+    options = subset.Options()
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "FFTM"]
+    options.layout_features = []
+    options.notdef_outline = True
+    cutter = subset.Subsetter(options)
+    cutter.populate(unicodes=VIETNAMESE)
+    cutter.subset(font)
+
+
 @functools.cache
 def _font_path() -> Path:
     """The block's font, scaled to 1000 units per em: pyHanko writes glyph widths in font
@@ -178,12 +200,13 @@ def _font_path() -> Path:
     if source is None:
         raise FileNotFoundError("no Vietnamese-capable font for the signature block")
     cache = Path(tempfile.gettempdir()) / f"sohoa-fonts-{os.getuid()}"
-    target = cache / f"{source.stem}-1000upem.ttf"
+    target = cache / f"{source.stem}-vi-1000upem.ttf"
     if not target.exists():
         cache.mkdir(exist_ok=True)
         font = TTFont(source)
         if font["head"].unitsPerEm != 1000:
             scale_upem(font, 1000)
+        _keep_vietnamese(font)
         tmp = target.with_suffix(f".{os.getpid()}.tmp")
         font.save(tmp)
         os.replace(tmp, target)
