@@ -14,6 +14,7 @@ APT_PACKAGES=(
   qpdf                              # PDF structure checks in tests
   fonts-dejavu-core fonts-liberation2  # Vietnamese-capable fonts for generated test pages
   redis-server postgresql           # real broker and database for the distributed tests
+  rabbitmq-server                   # the other broker Celery may use (SOHOA_BROKER_URL=amqp://…)
   ghostscript softhsm2              # PDF/A cross-check and a PKCS#11 token for signing tests
   chromium                          # headless browser for the counter-page tests (Playwright)
 )

@@ -1,6 +1,7 @@
-"""Real servers on loopback for the distributed tests: Redis, PostgreSQL and an S3 server.
+"""Real servers on loopback for the distributed tests: Redis, RabbitMQ, PostgreSQL and an
+S3 server.
 
-Redis and PostgreSQL are Debian's binaries (scripts/run.sh installs them); S3 is moto in
+Redis, RabbitMQ and PostgreSQL are Debian's binaries (scripts/run.sh installs them); S3 is moto in
 server mode, reached through `PausableProxy` so that a test can make it briefly
 unreachable. A fixture skips only when its binary is truly missing.
 """
@@ -188,6 +189,49 @@ class S3Server:
         self.server.stop()
 
 
+RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+
+
+class RabbitMQServer:
+    """A throwaway RabbitMQ node (Debian's `rabbitmq-server`) with its own name, ports and
+    data directory; the default guest user may connect from loopback."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port, self.dir = free_port(), workdir
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "RABBITMQ_NODENAME": f"sohoa-{uuid.uuid4().hex[:8]}@localhost",
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_MNESIA_BASE": str(self.dir / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.dir / "log"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.dir / "enabled_plugins"),
+            "RABBITMQ_CONFIG_FILE": str(self.dir / "none"),
+        }
+        self.proc = subprocess.Popen(
+            [str(RABBITMQ_SERVER)], env=env, cwd=self.dir, start_new_session=True,
+            stdout=(self.dir / "server.log").open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_port(self.port, timeout=90)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            self.proc.wait(30)
+        # Erlang leaves its port mapper daemon behind: end it when no other node uses it
+        names = subprocess.run(["epmd", "-names"], capture_output=True, text=True, check=False)
+        if "name " not in names.stdout:
+            subprocess.run(["epmd", "-kill"], capture_output=True, check=False)
+
+
 def need(binary: str) -> None:
     if shutil.which(binary) is None and not glob.glob(f"/usr/lib/postgresql/*/bin/{binary}"):
         pytest.skip(f"{binary} is not installed (bash scripts/run.sh setup installs it)")
@@ -197,6 +241,16 @@ def need(binary: str) -> None:
 def redis_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     need("redis-server")
     server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", name="rabbitmq_server")
+def rabbitmq_server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RabbitMQServer]:
+    if not RABBITMQ_SERVER.exists():
+        pytest.skip("rabbitmq-server is not installed (bash scripts/run.sh setup installs it)")
+    server = RabbitMQServer(tmp_path_factory.mktemp("rabbitmq"))
     server.start()
     yield server
     server.stop()
