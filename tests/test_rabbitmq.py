@@ -62,3 +62,24 @@ def test_kill_9_mid_page_with_rabbitmq_gives_one_result(amqp_stack: Stack) -> No
     rows = page_states(amqp_stack.ctx, cid)
     assert {r.id: r.reads for r in rows} == {r.id: 2 if r.id == killed else 1 for r in rows}
     assert count_components(amqp_stack.ctx, hashlib.sha256(data).hexdigest()) == 1
+
+
+def test_the_whole_worker_killed_mid_page_then_restarted_gives_one_result(
+    amqp_stack: Stack,
+) -> None:
+    """The main process and its pool killed at once (a machine's power cut): RabbitMQ sees
+    the connection drop and requeues the unacknowledged page task for the next worker."""
+    data = page_bytes(303, pages=2)
+    cid = amqp_stack.submit(data, "p303.tiff")
+    end = time.monotonic() + TIMEOUT
+    while not any(r.status == "reading" for r in page_states(amqp_stack.ctx, cid)):
+        assert time.monotonic() < end, "no page was ever read"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    amqp_stack.stop_worker()  # SIGKILL to the worker's whole process group
+    assert amqp_stack.status(cid)[0] == "processing"
+    amqp_stack.start_worker()
+    assert amqp_stack.wait_status(cid, {"done", "failed"}) == "done"
+    rows = page_states(amqp_stack.ctx, cid)
+    assert [r.status for r in rows] == ["done", "done"]
+    assert count_components(amqp_stack.ctx, hashlib.sha256(data).hexdigest()) == 1
