@@ -23,7 +23,7 @@ REGIONS = ("bottom_right", "bottom_left", "top_left", "top_right")
 VALIDATORS = ("cccd", "mst")
 FIELD_STRATEGIES: dict[str, tuple[str, ...]] = {
     "ten_giay_to": (),
-    "so_ky_hieu": (),
+    "so_ky_hieu": ("symbol", "plain"),
     "ngay_cap": ("label", "place_date"),
     "co_quan_cap": ("header", "label", "signature"),
     "trich_yeu": (),
@@ -110,6 +110,7 @@ class Extraction:
     max_province: int
     century: dict[int, int]
     provinces: frozenset[str]
+    symbols: frozenset[str] = frozenset()  # folded, upper case: "QD", "TTR", "UBND"
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,9 @@ def phrase_pair(text: str, *, anchored: bool = False) -> Pattern:
 
 
 def label_pair(pattern: str, where: str) -> Pattern:
-    """A label regex: whole words, case-insensitive."""
+    """A label regex: whole words, case-insensitive; a space between its words also takes
+    the stray marks OCR puts there (``Đăng. ký``, ``Ngày,  tháng``)."""
+    pattern = re.sub(r" +", r"[\\s.,;'`]+", pattern) if "[" not in pattern else pattern
     return regex_pair(rf"(?<!\w)(?:{pattern})(?!\w)", where=where)
 
 
@@ -263,6 +266,9 @@ def _extraction(raw: Any) -> Extraction:
         max_province = int(cccd.get("max_province", 96))
     except (TypeError, ValueError) as e:
         raise _fail("extraction.cccd", str(e)) from e
+    symbols = (raw.get("symbols") or {}).get("types", [])
+    if not isinstance(symbols, list) or not all(isinstance(x, str) and x.strip() for x in symbols):
+        raise _fail("extraction.symbols.types", "must be a list of abbreviations")
     national = raw.get("national_header") or []
     if not all(isinstance(p, str) and p.split() for p in national):
         raise _fail("extraction.national_header", "must be a list of phrases")
@@ -275,6 +281,7 @@ def _extraction(raw: Any) -> Extraction:
         max_province=max_province,
         century=century or {0: 1900, 1: 1900, 2: 2000, 3: 2000},
         provinces=frozenset(cccd.get("province_codes", ())),
+        symbols=frozenset(strip_marks(x.strip()).upper() for x in symbols),
     )
 
 

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
 from classify.dates import birth_year_in, date_at
-from classify.doc import Doc, find_labels, label_before, make_value, value_place
+from classify.doc import Doc, Hit, find_labels, label_before, make_value, value_place
 from classify.ids import (
     cccd_ok,
     digit_candidates,
@@ -15,6 +18,8 @@ from classify.ids import (
 )
 from models.document import FieldValue
 
+MISREAD_ID = re.compile(r"[\s:.]*([0-9OoIlSZB](?: ?[0-9OoIlSZB]){11})(?![\w/])")
+_ID_DIGITS = str.maketrans("OoIlSZB", "0011528")
 ID_CLASSES = ("not_id", "id_cccd", "id_cmnd", "id_generic")  # earlier wins a tie
 TAX_CLASSES = ("ma_so_doanh_nghiep", "not_id")
 
@@ -50,7 +55,27 @@ def personal_id(doc: Doc) -> FieldValue | None:
             base += 0.05 * (c.digits[:3] in ex.provinces)
             value = make_value(c.digits, base, fixes=line.fixes(c.start, c.end))
             found.append((label is None, p, i, value))
+    found += [(False, hit.page, hit.index, v) for hit, v in _misread_ids(doc)]
     return min(found, key=lambda f: f[:3])[3] if found else None
+
+
+def _misread_ids(doc: Doc) -> Iterator[tuple[Hit, FieldValue]]:
+    """Personal IDs right after an ID label with up to three digits read as look-alike
+    letters (``O7S2I9174820``: ``S``/``Z``/``B`` too, which folding keeps as letters)."""
+    ex = doc.ex
+    for hit in find_labels(doc, "id_cccd"):
+        m = MISREAD_ID.match(hit.line.folded, hit.end)
+        if not m:
+            continue
+        raw = m.group(1).replace(" ", "")
+        letters = sum(not c.isdigit() for c in raw)
+        if not 0 < letters <= 3:
+            continue
+        digits = raw.translate(_ID_DIGITS)
+        year = birth_year_in(hit.line.folded) or page_birth_year(doc, hit.page)
+        if cccd_ok(digits, year, century=ex.century, max_province=ex.max_province):
+            base = 0.75 + 0.05 * (year is not None)
+            yield hit, make_value(digits, base, exact=hit.exact, fixes=letters + 1)
 
 
 def tax_code(doc: Doc) -> FieldValue | None:

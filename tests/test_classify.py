@@ -374,6 +374,7 @@ def _raw_catalogue() -> dict:
         (lambda d: d.update(fallback="nothing"), "fallback"),
         (lambda d: d["settings"].update(khac_score=-1), "positive"),
         (lambda d: d["types"][0].pop("reusable"), "reusable"),
+        (lambda d: d["extraction"]["symbols"].update(types=["QĐ", ""]), "abbreviations"),
     ],
 )
 def test_catalogue_validation_names_the_fault(edit, message):
@@ -526,6 +527,12 @@ def test_folding_fixes_look_alikes_by_token_majority():
         ("ngày O5 tháng 5 nărn 2O23", "2023-05-05"),
         ("l5/O7/2021", "2021-07-15"),
         ("29/02/2024", "2024-02-29"),
+        # misread date words: "h" for "n", a vowel, "ri" for "n"; split numbers
+        ("ngày 23 tháng 7 hăm 2015", "2015-07-23"),
+        ("ngày 18 thông 05 năm 2021", "2021-05-18"),
+        ("ngày 30 táng 10 riăm 2019", "2019-10-30"),
+        ("ngày 5 tháng 1 1 năm 20 21", "2021-11-05"),
+        ("ngày 1S tháng S năm 2O2S", "2025-05-15"),  # S for 5
     ],
 )
 def test_date_forms(text, expected):
@@ -811,7 +818,6 @@ def test_header_values_have_look_alikes_fixed():
         ("Số: 437/GPXD - Hải Phòng, ngày 01 tháng 02 năm 2025", "437/GPXD"),
         ("Số: 12/TTr-STP   Tây Ninh, ngày 3 tháng 4 năm 2022", "12/TTr-STP"),
         ("Số: 7/CAT-PC06 - Đà Nẵng, ngày 1 tháng 1 năm 2020", "7/CAT-PC06"),
-        ("ị Số: 555923333 - :", "555923333"),
     ],
 )
 def test_document_number_next_to_the_place_date_column(line, expected):
@@ -823,6 +829,15 @@ def test_document_number_next_to_the_place_date_column(line, expected):
     [
         ("_ Đồng. nai, ngày: 28 tháng ¡ 7 năm 1995 : :", "1995-07-28"),
         ("Hà Nội, ngày.13 tháng 08 năm 2020", "2020-08-13"),
+        ("- Hải phòng,. ngày 3 tháng 4 năm-2016 Ỷ", "2016-04-03"),
+        # damaged date words: "ri" for "n", a lost "h", a vowel misread, "ngày" unreadable
+        (". Quảng Ninh, ngày: 31 tháng 7 riăm 2019", "2019-07-31"),
+        ("An Giang, ngày 30 táng 10 năm 2018.", "2018-10-30"),
+        ("Đăng ký lần đầu: ngày 18 thông 05 năm 2021", "2021-05-18"),
+        ('"5... Khánh Hòa, guát 12 tháng 3 năm 2023.', "2023-03-12"),
+        ("Hà Nội, ngày 5 tháng 1 1 năm 20 21", "2021-11-05"),  # spaces inside numbers
+        ("- Thanh hóa,: ngày 28 tháng 7 năm 2009 - „.", "2009-07-28"),  # noise after ","
+        ("; Thanh Hóa; ngày 28 tháng 10 năm 2022 _-", "2022-10-28"),  # ";" for ","
     ],
 )
 def test_place_date_with_scan_noise(line, expected):
@@ -845,7 +860,16 @@ def test_drawing_fields_survive_ocr_damage():
     assert f["ten_ban_ve"] == "MAT BANG TANG 1"  # kept as read: the clerk compares
 
 
-@pytest.mark.parametrize("line", ["Số; 466624232", "_Số: 466624232", "-_ Số: 466624232 -"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Số; 466624232",
+        "_Số: 466624232",
+        "-_ Số: 466624232 -",
+        "ị Số: 466624232 - :",
+        ": ` Số:.466624232.. ẫ :",  # doubled punctuation after the label
+    ],
+)
 def test_household_number_with_scan_noise(line):
     assert fields_of(f"SỔ HỘ KHẨU\n{line}")["so_ky_hieu"] == "466624232"
 
@@ -862,3 +886,141 @@ def test_id_followed_by_a_dangling_dash_and_the_next_numbered_item():
 def test_registration_date_with_a_semicolon_label_and_a_split_month():
     text = "GIẤY KHAI SINH\n- .Ngày, tháng; năm đăng ký: 07/1 1/2020"
     assert fields_of(text)["ngay_cap"] == "2020-11-07"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An Giang, ngày 30 táng 10 năm 2 2018.",  # a digit too many in the year
+        "Điều 12 khoản 3 điểm 2020",  # no date words
+        "tờ 12 thửa 3 năm 2020",  # only "năm" reads as a date word
+        "guát 12 tháng 3 năm 2023",  # unreadable "ngày" without a place before it
+        "ngày 4 4 tháng 1 1 năm 2024",  # day 44
+    ],
+)
+def test_damaged_date_words_are_not_guessed(text):
+    assert parse_date(text) is None
+    assert "ngay_cap" not in fields_of(f"SỔ HỘ KHẨU\nSố: 130123456\n{text}")
+
+
+def test_clean_place_date_wins_over_one_with_an_unreadable_day_word():
+    text = "SỔ HỘ KHẨU\nHồ sơ, hạn 01 tháng 02 năm 2020\nHà Nội, ngày 05 tháng 06 năm 2021"
+    assert fields_of(text)["ngay_cap"] == "2021-06-05"
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2405/1997", "1997-05-24"),  # first separator lost
+        ("22/07I2017", "2017-07-22"),  # "I" for "/"
+        (":. .28/06/1996 `...", "1996-06-28"),  # scan noise before the date
+    ],
+)
+def test_labelled_date_with_lost_or_misread_separators(value, expected):
+    text = f"GIẤY KHAI SINH\nSố: 12\nác Ngày, tháng, năm đăng ký: {value}"
+    assert fields_of(text)["ngay_cap"] == expected
+
+
+def test_labelled_date_needs_its_label_to_be_read_loosely():
+    assert find_dates(fold("2405/1997")) == []  # never without a label
+    assert "ngay_cap" not in fields_of("GIẤY KHAI SINH\nNgày, tháng, năm đăng ký: 3205/1997")
+    assert "ngay_cap" not in fields_of("GIẤY KHAI SINH\nNgày đăng ký: 2405199712")
+
+
+def test_label_words_separated_by_scan_noise():
+    text = (
+        "GIẤY CHỨNG NHẬN ĐĂNG KÝ DOANH NGHIỆP\n"
+        "_ Đăng ký lần đầu: ngày 26 tháng 12 năm 2022\n"
+        ". Đăng. ký thay đổi lần thứ: 2, ngày 22 tháng 7 năm 2024"
+    )
+    assert fields_of(text)["ngay_cap"] == "2024-07-22"  # the latest registration
+
+
+def test_id_card_issue_date_with_a_damaged_english_gloss():
+    back = ID_BACK.replace("Date, month, year: 10/08/2021", "Date, month, yeaT: 10/08/2021.")
+    assert fields_of(ID_FRONT, back)["ngay_cap"] == "2021-08-10"
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Số: 670IGPXD An Vi Bình Dương, ngày 17 tháng 5 năm 2024", "670/GPXD"),
+        ("Số: 6701GPXD", "670/GPXD"),  # "1" for "/" before a known abbreviation
+        ("Số: 12lQĐ-UBND", "12/QĐ-UBND"),
+        ("Số: 12 | QĐ-UBND", "12/QĐ-UBND"),
+        ("Số: 45I2020INĐ-CP", "45/2020/NĐ-CP"),
+        ("Số: 2730/QĐ. BTC ` . Tây Ninh, ngày 28 tháng 7 năm 2019", "2730/QĐ-BTC"),
+        ("Số: 88ITTr-UBND", "88/TTr-UBND"),
+        ("Số: 1O76INQ-UBND", "1076/NQ-UBND"),  # and O for 0 in the number
+        ("Số:588/GPXD-.UBND . - ' - .- TU ngày 23", "588/GPXD-UBND"),
+        (":Số: 2140/2017/QĐ- -UBND: THẾ 0", "2140/2017/QĐ-UBND"),
+        ('ma Số: : 814/TB-CẠT-PC06.. "... - HhóÁn', "814/TB-CAT-PC06"),  # marks are noise
+    ],
+)
+def test_slash_and_dash_look_alikes_before_a_known_symbol(line, expected):
+    result = classify_component([page(f"UBND TỈNH TÂY NINH\n{line}\nQUYẾT ĐỊNH\nVề việc giao đất")])
+    value = result.fields["so_ky_hieu"]
+    assert value.value == expected
+    assert value.confidence < 0.9 or "/" in line  # a repair is flagged for review
+
+
+@pytest.mark.parametrize(
+    "line, bare",
+    [
+        ("Số: 4 DI Ic Đà Nẵng, ngày 26 tháng 7 năm 2020", "4"),  # symbol lost: "4" is wrong
+        ("Số: 1076 PNGEUBND Hi bài", "1076"),
+        ("Số: 123IABC", None),  # "ABC" is no known abbreviation: the "I" stays unexplained
+        ("Số: 27A4: ' HC", None),  # a number glued to letters is misread ("274")
+        ("_ Số:6L ˆ :", None),
+    ],
+)
+def test_decision_number_without_its_symbol_is_not_taken(line, bare):
+    text = f"UBND TỈNH TÂY NINH\n{line}\nQUYẾT ĐỊNH\nCăn cứ Nghị định số 45/2020/NĐ-CP;"
+    assert "so_ky_hieu" not in fields_of(text)
+    assert fields_of(f"SỔ HỘ KHẨU\n{line}").get("so_ky_hieu") == bare  # bare numbers are normal
+
+
+def test_decision_number_with_an_unreadable_label_above_the_title():
+    text = (
+        "BỘ TÀI CHÍNH\nsộ ¡ S8; 2730/QĐ. BTC ` . Tây Ninh, ngày 28 tháng 7 năm 2019\n"
+        "_ QUYẾT. ĐỊNH\nCăn cứ Nghị định số 45/2020/NĐ-CP;\nQUYẾT ĐỊNH:"
+    )
+    assert fields_of(text)["so_ky_hieu"] == "2730/QĐ-BTC"
+    # below the title only references to other documents: never the number
+    text = "BỘ TÀI CHÍNH\nQUYẾT ĐỊNH\nCăn cứ Nghị định số 45/2020/NĐ-CP;\n12/2019/QĐ-BTC"
+    assert "so_ky_hieu" not in fields_of(text)
+    # above the title, a damaged slash needs the label
+    assert "so_ky_hieu" not in fields_of("BỘ TÀI CHÍNH\nS8; 2730IQĐ-BTC\nQUYẾT ĐỊNH")
+    # a type without a number of its own: a reference near the top is not its number
+    assert "so_ky_hieu" not in fields_of("Thực hiện Quyết định 12/QĐ-UBND, xin báo lại")
+
+
+def test_id_with_digits_read_as_letters_after_its_label():
+    head = "TỜ KHAI\nNgày, tháng, năm sinh: 18/09/2019\n"
+    result = classify_component([page(head + "Số định danh cá nhân: O7S2I9I7482O")])
+    value = result.fields["ma_dinh_danh"]
+    assert value.value == "075219174820" and value.confidence < 0.8  # flagged for review
+    assert fields_of(head + "Số định danh cá nhân: 0752191748Z0")["ma_dinh_danh"] == (
+        "075219174820"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Số định danh cá nhân: OSSBZZ174820",  # more letters than digits misread
+        "Mã hồ sơ: O7S2I9I7482O",  # no ID label
+        "Số định danh cá nhân: O7S2O9I7482O",  # born 2009 says the ID, 2019 the page
+    ],
+)
+def test_letters_in_an_id_are_not_guessed_without_evidence(line):
+    text = f"TỜ KHAI\nNgày, tháng, năm sinh: 18/09/2019\n{line}"
+    assert "ma_dinh_danh" not in fields_of(text)
+
+
+def test_issue_date_above_the_title_whose_place_was_lost():
+    head = "UBND HUYỆN GIA LÂM\nSố:588/GPXD-.UBND . - ' - .- TU ngày 23 tháng 8 năm 2021. `:"
+    assert fields_of(f"{head}\nGIẤY PHÉP XÂY DỰNG\nCấp cho: Ông A")["ngay_cap"] == "2021-08-23"
+    # below the title a word date is some other date
+    text = "UBND HUYỆN GIA LÂM\nGIẤY PHÉP XÂY DỰNG\nkhởi công trước ngày 23 tháng 8 năm 2021"
+    assert "ngay_cap" not in fields_of(text)
