@@ -102,6 +102,16 @@ class Stack:
         log = self.logfile.read_text(errors="replace")[-3000:]
         raise AssertionError(f"component {cid} still {self.status(cid)}; worker log:\n{log}")
 
+    def wait_reading(self, cid: str) -> int:
+        """The id of the component's page being read, half a second into its reading."""
+        end = time.monotonic() + TIMEOUT
+        while not any(r.status == "reading" for r in page_states(self.ctx, cid)):
+            assert time.monotonic() < end, "no page was ever read"
+            time.sleep(0.05)
+        time.sleep(0.5)  # well inside the page's reading
+        (reading,) = [r.id for r in page_states(self.ctx, cid) if r.status == "reading"]
+        return reading
+
     def submit(self, data: bytes, source: str) -> str:
         sub = submit(self.ctx, data, source)
         assert sub.error is None
@@ -170,12 +180,7 @@ def page_states(ctx: Context, cid: str) -> list[ComponentPage]:
 def test_kill_9_of_the_worker_process_mid_component_gives_one_result(stack: Stack) -> None:
     data = page_bytes(202, pages=3)
     cid = stack.submit(data, "p202.tiff")
-    end = time.monotonic() + TIMEOUT
-    while not any(r.status == "reading" for r in page_states(stack.ctx, cid)):
-        assert time.monotonic() < end, "no page was ever read"
-        time.sleep(0.05)
-    time.sleep(0.5)  # well inside the page's reading
-    (killed,) = [r.id for r in page_states(stack.ctx, cid) if r.status == "reading"]
+    killed = stack.wait_reading(cid)
     children = stack.pool_children()
     assert children, "no pool process found"
     for pid in children:

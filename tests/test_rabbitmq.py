@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from api.settings import Settings
 from storage.registry import get_component
 from tests.services import RabbitMQServer, rabbitmq_server_fixture  # noqa: F401 - fixture
-from tests.test_distributed import TIMEOUT, Stack, count_components, page_bytes, page_states
+from tests.test_distributed import Stack, count_components, page_bytes, page_states
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +48,7 @@ def test_a_component_is_fanned_out_and_joined_through_rabbitmq(amqp_stack: Stack
 def test_kill_9_mid_page_with_rabbitmq_gives_one_result(amqp_stack: Stack) -> None:
     data = page_bytes(302, pages=2)
     cid = amqp_stack.submit(data, "p302.tiff")
-    end = time.monotonic() + TIMEOUT
-    while not any(r.status == "reading" for r in page_states(amqp_stack.ctx, cid)):
-        assert time.monotonic() < end, "no page was ever read"
-        time.sleep(0.05)
-    time.sleep(0.5)
-    (killed,) = [r.id for r in page_states(amqp_stack.ctx, cid) if r.status == "reading"]
+    killed = amqp_stack.wait_reading(cid)
     for pid in amqp_stack.pool_children():
         os.kill(pid, signal.SIGKILL)
     # unacknowledged (acks_late) and rejected on worker loss: RabbitMQ requeues it at once
@@ -71,11 +65,7 @@ def test_the_whole_worker_killed_mid_page_then_restarted_gives_one_result(
     the connection drop and requeues the unacknowledged page task for the next worker."""
     data = page_bytes(303, pages=2)
     cid = amqp_stack.submit(data, "p303.tiff")
-    end = time.monotonic() + TIMEOUT
-    while not any(r.status == "reading" for r in page_states(amqp_stack.ctx, cid)):
-        assert time.monotonic() < end, "no page was ever read"
-        time.sleep(0.05)
-    time.sleep(0.5)
+    amqp_stack.wait_reading(cid)
     amqp_stack.stop_worker()  # SIGKILL to the worker's whole process group
     assert amqp_stack.status(cid)[0] == "processing"
     amqp_stack.start_worker()
