@@ -23,10 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError as DBOperationalError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.frames import pack_parts, thumbnails, unpack_parts
 from api.settings import Settings
@@ -185,9 +185,7 @@ def prepare(ctx: Context, component_id: str, *, force: bool = False) -> Plan:
     """Start a run: create the page rows from the original if there are none (counting its
     pages without decoding them), mark the component `processing`, list pages to read."""
     with ctx.sessions.begin() as session:
-        comp = get_component(session, component_id)
-        if comp is None:
-            raise KeyError(component_id)
+        comp = _component(session, component_id)
         if comp.status == "failed" and comp.media_type == "application/octet-stream":
             return Plan([], result_of(comp, ""))  # refused at submission: nothing to read
         if comp.status == "done" and not force:
@@ -325,9 +323,7 @@ def assemble(ctx: Context, component_id: str) -> ComponentResult:
     still to read; a component with a failed page fails. Run twice at once, one result is
     kept."""
     with ctx.sessions.begin() as session:
-        comp = get_component(session, component_id)
-        if comp is None:
-            raise KeyError(component_id)
+        comp = _component(session, component_id)
         if comp.status not in ASSEMBLING:
             return result_of(comp, ctx.pdf_location(comp))
         plan = _assembly(session, comp)
@@ -525,11 +521,8 @@ def add_pages(
 
 
 def _component(session: Session, component_id: str) -> Component:
-    comp = session.scalar(
-        select(Component)
-        .where(Component.id == component_id)
-        .options(selectinload(Component.fields))
-    )
+    """The component, or KeyError."""
+    comp = get_component(session, component_id)
     if comp is None:
         raise KeyError(component_id)
     return comp
@@ -565,9 +558,14 @@ def warm_up() -> None:
 def result_of(comp: Component, pdf_location: str) -> ComponentResult:
     """A component's public result, flagged for review when its type is uncertain."""
     result = to_result(comp, pdf_location)
-    verdict = Classification(result.type, result.type_confidence)
-    result.needs_review = comp.status in ("reviewable", "done") and needs_review(verdict)
+    result.needs_review = component_needs_review(comp)
     return result
+
+
+def component_needs_review(comp: Component) -> bool:
+    """True once the component's type is known (reviewable or done) and uncertain."""
+    verdict = Classification(comp.type or "", comp.type_confidence or 0.0)
+    return comp.status in ("reviewable", "done") and needs_review(verdict)
 
 
 def archival_copy(

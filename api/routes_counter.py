@@ -44,11 +44,9 @@ from sqlalchemy.orm import Session
 from api import schemas
 from api.auth import Caller, require
 from api.frames import thumbnails
-from api.pipeline import Context, add_pages, edit_pages, page_thumbnail
+from api.pipeline import Context, add_pages, component_needs_review, edit_pages, page_thumbnail
 from api.routes_registry import CtxDep, check_dossier_code, read_upload
-from classify import needs_review
 from classify.catalogue import load_catalogue
-from models.document import Classification
 from models.errors import BadInput
 from ocr.codes import decode_codes, parse_cccd_qr
 from ocr.loader import load_frame, load_pages
@@ -231,7 +229,6 @@ def _page_views(session: Session, comp: Component) -> tuple[list[dict[str, Any]]
 def _component_view(session: Session, comp: Component) -> dict[str, Any]:
     pages, editable = _page_views(session, comp)
     reviewable = comp.status in ("done", "reviewable")
-    verdict = Classification(comp.type or "", comp.type_confidence or 0.0)
     return {
         "id": comp.id,
         "source": comp.source,
@@ -240,7 +237,7 @@ def _component_view(session: Session, comp: Component) -> dict[str, Any]:
         "error": comp.error,
         "type": comp.type or "",
         "type_confidence": comp.type_confidence or 0.0,
-        "needs_review": reviewable and needs_review(verdict),
+        "needs_review": component_needs_review(comp),
         "registry_status": comp.registry_status,
         "duplicate_of": comp.duplicate_of,
         "result_code": comp.result_code,
