@@ -13,10 +13,11 @@ from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request,
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api import logmask, schemas
 from api.auth import Caller, require
-from api.pipeline import Context, result_of, submit
+from api.pipeline import SPLIT, Context, child_ids, result_of, submit
 from api.routes_counter import add_counter
 from api.routes_ingest import router as ingest_router
 from api.routes_registry import OWNER_ID, CtxDep, check_dossier_code, check_owner, read_upload
@@ -126,9 +127,14 @@ DossierReader = Annotated[Caller, Depends(require("scanner", "clerk"))]
 Purpose = Annotated[str, Query(max_length=200, description="why: recorded in the audit trail")]
 
 
-def _component_out(ctx: Context, comp: Component) -> schemas.ComponentOut:
+def _component_out(ctx: Context, session: Session, comp: Component) -> schemas.ComponentOut:
     body = result_of(comp, f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else "")
-    return schemas.ComponentOut.model_validate(body.to_json())
+    out = schemas.ComponentOut.model_validate(body.to_json())
+    if comp.parent_id:
+        out.batch, out.batch_pages = comp.parent_id, [comp.first_page, comp.last_page]
+    if comp.status == SPLIT:
+        out.parts = child_ids(session, comp.id)
+    return out
 
 
 def _may_read(who: Caller, comp: Component) -> None:
@@ -202,7 +208,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
             _may_read(who, comp)
             audit.record(session, actor=who.key_id, role=who.role, action="component.read",
                          target=comp.id, purpose=purpose)  # fmt: skip
-            return _component_out(ctx, comp)
+            return _component_out(ctx, session, comp)
 
     @app.get(
         "/api/v1/components/{component_id}/pdf",
@@ -239,7 +245,7 @@ def add_routes(app: FastAPI, settings: Settings) -> None:
                          target=code[:64], purpose=purpose)  # fmt: skip
             return schemas.DossierOut(
                 code=code,
-                components=[_component_out(ctx, c) for c in comps if c],
+                components=[_component_out(ctx, session, c) for c in comps if c],
                 procedure_code=d.procedure_code,
                 component_states=[
                     schemas.ComponentStateOut(**vars(st)) for st in dossier_states(session, d)

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -26,12 +27,13 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_digitize(args: argparse.Namespace) -> int:
-    from api.pipeline import Context, digitize, submit
+    from api.pipeline import Context, digitize, results_of, submit
     from api.settings import Settings
 
     ctx = Context.from_settings(Settings())
     owners = [args.owner] if args.owner else []
-    results, failed = [], 0
+    results: list[dict[str, Any]] = []
+    failed = 0
     bar = tqdm(args.files, unit="file", file=sys.stderr, disable=len(args.files) < 2)
     for name in bar:
         bar.set_postfix_str(Path(name).name[-30:])
@@ -42,21 +44,30 @@ def cmd_digitize(args: argparse.Namespace) -> int:
             failed += 1
             continue
         sub = submit(ctx, data, name, owners=owners)
-        result = digitize(ctx, sub.component_id, force=args.force)
-        result.source = name
-        if result.status == "failed":
-            failed += 1
-            print(f"sohoa: {name}: {result.error}", file=sys.stderr)
-        results.append(result)
+        cut_before = {c.id for _, c in results_of(ctx, sub.component_id) if c.parent_id}
+        digitize(ctx, sub.component_id, force=args.force)
+        for result, comp in results_of(ctx, sub.component_id):  # a split batch: its parts
+            if comp.parent_id:  # digitized with the batch; here again if unfinished or forced
+                force = args.force and comp.id in cut_before
+                result = digitize(ctx, comp.id, force=force)
+            pages = [comp.first_page, comp.last_page] if comp.parent_id else None
+            result.source = f"{name}#pages={pages[0]}-{pages[1]}" if pages else name
+            if result.status == "failed":
+                failed += 1
+                print(f"sohoa: {result.source}: {result.error}", file=sys.stderr)
+            # extends the public contract: the batch a component was cut out of, its pages
+            results.append({**result.to_json(), "batch": comp.parent_id, "batch_pages": pages})
     if args.json:
-        doc = {"components": [r.to_json() for r in results]}
+        doc = {"components": results}
         json.dump(doc, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         for r in results:
-            if r.status == "done":
-                conf = f"{r.type_confidence:.2f}"
-                print(f"{r.source}: {r.type} ({conf}), {len(r.pages)} page(s) -> {r.pdf}")
+            if r["status"] == "done":
+                conf = f"{r['type_confidence']:.2f}"
+                print(
+                    f"{r['source']}: {r['type']} ({conf}), {len(r['pages'])} page(s) -> {r['pdf']}"
+                )
     return 1 if failed else 0
 
 
@@ -106,6 +117,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     os.environ.setdefault("SOHOA_PAGE_WORKERS", "1")  # parallelism comes from the processes
+    os.environ.setdefault("SOHOA_PAGE_BESIDE", "false")  # and no thread beside Tesseract
     from api.celery_app import QUEUE, make_celery
     from api.settings import Settings
 

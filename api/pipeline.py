@@ -8,6 +8,12 @@ thumbnails), `assemble` classifies the pages, builds the archival PDF/A from the
 parts and registers the result. `digitize` runs all three in this process; Celery runs
 them as separate tasks (api/tasks.py), one per page. Editing a component's pages
 (`edit_pages`, `add_pages`) reads only the new pages again.
+
+A scanner batch (one file holding several documents, separated by blank sheets, separator
+codes or a sure change of type) is split when it is assembled: it becomes the parent
+(status `split`, no registry record) of one child component per document, each with its
+own original (the batch's pages re-packed) and page rows reusing what was read; the same
+call assembles the children (`_split`).
 """
 
 from __future__ import annotations
@@ -20,10 +26,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError
 from sqlalchemy.exc import OperationalError as DBOperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.frames import pack_parts, thumbnails, unpack_parts
 from api.settings import Settings
 from classify import classify_component, needs_review
+from classify.split import split_components
 from models.document import (
     Classification,
     ComponentResult,
@@ -51,9 +59,11 @@ from storage.pages import (
     FINISHED,
     add_rows,
     claim_page,
+    copy_rows,
     finish_page,
     page_rows,
     renumber,
+    subset_file,
     unfinished_ids,
 )
 from storage.phash import dhash
@@ -92,6 +102,13 @@ class Context:
     sessions: sessionmaker[Session]
     _source: tuple[str, bytes] | None = field(default=None, repr=False)
     _source_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def page_pool(self) -> ThreadPoolExecutor:
+        """The threads pages are read in, shared by every component of this process, so
+        that components digitized at once never read more pages at once than
+        `settings.page_workers`."""
+        return ThreadPoolExecutor(self.settings.page_workers, thread_name_prefix="page")
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Context:
@@ -188,6 +205,8 @@ def prepare(ctx: Context, component_id: str, *, force: bool = False) -> Plan:
         comp = _component(session, component_id)
         if comp.status == "failed" and comp.media_type == "application/octet-stream":
             return Plan([], result_of(comp, ""))  # refused at submission: nothing to read
+        if comp.status == SPLIT:
+            return Plan([], result_of(comp, ""))  # its children are digitized, not it
         if comp.status == "done" and not force:
             return Plan([], result_of(comp, ctx.pdf_location(comp)))
         try:
@@ -225,15 +244,13 @@ def read_pages_of(
     say = progress or (lambda _msg: None)
     reader = f"run-{uuid.uuid4().hex[:12]}"
     since = utcnow()
-    workers = max(1, min(ctx.settings.page_workers, len(page_ids)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="page") as pool:
-        futures = [
-            pool.submit(read_one, ctx, component_id, pid, reader=reader, stale_before=since)
-            for pid in page_ids
-        ]
-        for n, fut in enumerate(futures, start=1):
-            fut.result()
-            say(f"page {n}/{len(futures)} read")
+    futures = [
+        ctx.page_pool.submit(read_one, ctx, component_id, pid, reader=reader, stale_before=since)
+        for pid in page_ids
+    ]
+    for n, fut in enumerate(futures, start=1):
+        fut.result()
+        say(f"page {n}/{len(futures)} read")
 
 
 def read_one(
@@ -256,7 +273,8 @@ def read_one(
     started = time.perf_counter()
     try:
         page = load_frame(ctx.source_bytes(key), frame)
-        opts = PageOptions(lang=ctx.settings.lang, timeout=ctx.settings.page_timeout)
+        opts = PageOptions(lang=ctx.settings.lang, timeout=ctx.settings.page_timeout,
+                           beside=ctx.settings.page_beside)  # fmt: skip
         result, pdf_page = read_page(page, frame, opts)
         thumbs = thumbnails(page.image, result.rotation, result.skew)
         del page
@@ -310,9 +328,11 @@ class _Assembly:
     clerk: str
     record: DigitizationRecord
     parts: list[tuple[int, str]]  # position, key of the page's parts
+    batch: str | None = None  # key of the original when its pages may be split
 
 
 ASSEMBLING = ("processing", "reviewable")
+SPLIT = "split"  # a batch cut into child components; it has no result of its own
 
 
 def assemble(ctx: Context, component_id: str) -> ComponentResult:
@@ -324,6 +344,8 @@ def assemble(ctx: Context, component_id: str) -> ComponentResult:
     kept."""
     with ctx.sessions.begin() as session:
         comp = _component(session, component_id)
+        if comp.status == SPLIT:
+            return _assemble_children(ctx, component_id)  # a redelivered batch's assembly
         if comp.status not in ASSEMBLING:
             return result_of(comp, ctx.pdf_location(comp))
         plan = _assembly(session, comp)
@@ -332,6 +354,10 @@ def assemble(ctx: Context, component_id: str) -> ComponentResult:
     started = time.perf_counter()
     try:
         pages, read = _load_parts(ctx, plan.parts)
+        groups = _groups(pages) if plan.batch and ctx.settings.split_batches else []
+        if len(groups) > 1:
+            assert plan.batch is not None
+            return _split(ctx, component_id, plan.revision, plan.batch, groups)
         verdict = classify_component(pages, codes=[c for p in pages for c in p.codes])
         result = ComponentResult(
             id=component_id,
@@ -426,6 +452,10 @@ def _assembly(session: Session, comp: Component) -> _Assembly | ComponentResult:
         mark_failed(comp, f"page {first.position + 1}: {first.error or 'could not be read'}")
         return result_of(comp, "")
     clerk = comp.digitized_by or ""
+    whole = [(r.source_sha256, r.frame) for r in rows] == [
+        (comp.original_sha256, n) for n in range(len(rows))
+    ]  # the file as uploaded, pages neither edited nor added: a batch to split, maybe
+    batch = comp.status == "processing" and comp.parent_id is None and len(rows) > 1
     return _Assembly(
         revision=comp.pages_revision,
         source=comp.source,
@@ -434,7 +464,89 @@ def _assembly(session: Session, comp: Component) -> _Assembly | ComponentResult:
             digitizer=clerk, source_sha256=comp.original_sha256, dossier_code=comp.dossier_key
         ),
         parts=[(r.position, _key(session, r.parts_sha256)) for r in rows],
+        batch=comp.original.key if whole and batch and comp.registry_status is None else None,
     )
+
+
+def _groups(pages: list[PageResult]) -> list[list[int]]:
+    """The documents of a batch as groups of page positions (`classify.split`)."""
+    return split_components(pages, [p.codes for p in pages])
+
+
+def _split(
+    ctx: Context, component_id: str, revision: int, original_key: str, groups: list[list[int]]
+) -> ComponentResult:
+    """Cut a batch into one child component per group of pages, then assemble them.
+
+    Each child's original is its pages re-packed from the batch's file (content-addressed:
+    the same batch gives the same children), its page rows point at the batch's frames and
+    reuse their stored parts (nothing is read again). Children are created in the
+    transaction that marks the batch `split`, under the batch's row lock: of two assemblies
+    at once only one creates them, and the other just assembles what is left."""
+    started = time.perf_counter()
+    data = ctx.source_bytes(original_key)
+    subsets = [subset_file(data, group) for group in groups]
+    with ctx.sessions.begin() as session:
+        if _hold(session, component_id, revision, ("processing",)):
+            batch = _component(session, component_id)
+            rows = page_rows(session, component_id)
+            for group, subset in zip(groups, subsets, strict=True):
+                _child(ctx, session, batch, [rows[n] for n in group], subset)
+            batch.status, batch.error, batch.page_count = SPLIT, None, len(rows)
+            log.info("component %s: split into %d components in %.2f s", component_id,
+                     len(groups), time.perf_counter() - started)  # fmt: skip
+    return _assemble_children(ctx, component_id)
+
+
+def _child(
+    ctx: Context, session: Session, batch: Component, rows: list[ComponentPage], data: bytes
+) -> Component:
+    """The child component of `batch` for these (read) pages, whose original is `data`."""
+    first, last = rows[0].frame + 1, rows[-1].frame + 1
+    blob = put_blob(session, ctx.store, "originals", data, batch.media_type)
+    child, created = find_or_create_component(
+        session,
+        original=blob,
+        source=f"{batch.source}#pages={first}-{last}",
+        dossier_code=batch.dossier_key or None,
+        owners=[o.owner_id for o in batch.owners if o.source == "clerk"],
+    )
+    if created:  # else: the same pages were cut out before (a retried split): left as is
+        child.parent_id, child.first_page, child.last_page = batch.id, first, last
+        child.digitized_by = batch.digitized_by
+        child.status, child.attempts = "processing", 1
+        copy_rows(session, child.id, rows)
+    return child
+
+
+def child_ids(session: Session, parent_id: str) -> list[str]:
+    """The components cut out of a batch, in page order."""
+    stmt = (
+        select(Component.id)
+        .where(Component.parent_id == parent_id)
+        .order_by(Component.first_page, Component.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def _assemble_children(ctx: Context, parent_id: str) -> ComponentResult:
+    """Assemble the batch's children not yet assembled (a no-op for finished ones); the
+    batch's own result (status `split`)."""
+    with ctx.sessions() as session:
+        ids = child_ids(session, parent_id)
+    for cid in ids:
+        assemble(ctx, cid)
+    return _current(ctx, parent_id)
+
+
+def results_of(ctx: Context, component_id: str) -> list[tuple[ComponentResult, Component]]:
+    """What a submitted file gave: its own result, or its children's when it was split
+    (each with its component row, for the batch it came from and its page range)."""
+    with ctx.sessions() as session:
+        comp = _component(session, component_id)
+        ids = child_ids(session, component_id) if comp.status == SPLIT else [component_id]
+        comps = [_component(session, cid) for cid in ids] or [comp]
+        return [(result_of(c, ctx.pdf_location(c)), c) for c in comps]
 
 
 def _key(session: Session, sha: str | None) -> str:
@@ -482,7 +594,7 @@ def edit_pages(ctx: Context, component_id: str, page_ids: list[int]) -> None:
     if len(set(page_ids)) != len(page_ids):
         raise BadInput("a page is listed twice")
     with ctx.sessions.begin() as session:
-        comp = _component(session, component_id)
+        comp = _unsplit(session, component_id)
         rows = {r.id: r for r in page_rows(session, component_id)}
         unknown = [i for i in page_ids if i not in rows]
         if unknown:
@@ -502,7 +614,7 @@ def add_pages(
     digitizing it then reads only the new pages and re-assembles it."""
     kind = check(data)
     with ctx.sessions.begin() as session:
-        comp = _component(session, component_id)
+        comp = _unsplit(session, component_id)
         rows = _ensure_rows(ctx, session, comp)
         at = len(rows)
         if replace is not None:
@@ -525,6 +637,14 @@ def _component(session: Session, component_id: str) -> Component:
     comp = get_component(session, component_id)
     if comp is None:
         raise KeyError(component_id)
+    return comp
+
+
+def _unsplit(session: Session, component_id: str) -> Component:
+    """The component, unless it is a split batch (whose pages live in its children)."""
+    comp = _component(session, component_id)
+    if comp.status == SPLIT:
+        raise BadInput("this scan was split into components: edit their pages instead")
     return comp
 
 

@@ -29,7 +29,7 @@ import json
 import signal
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -44,7 +44,14 @@ from sqlalchemy.orm import Session
 from api import schemas
 from api.auth import Caller, require
 from api.frames import thumbnails
-from api.pipeline import Context, add_pages, component_needs_review, edit_pages, page_thumbnail
+from api.pipeline import (
+    SPLIT,
+    Context,
+    add_pages,
+    component_needs_review,
+    edit_pages,
+    page_thumbnail,
+)
 from api.routes_registry import CtxDep, check_dossier_code, read_upload
 from classify.catalogue import load_catalogue
 from models.errors import BadInput
@@ -255,7 +262,25 @@ def _component_view(session: Session, comp: Component) -> dict[str, Any]:
         "page_edit": editable,
         "pdf": f"/api/v1/components/{comp.id}/pdf" if comp.pdf_sha256 else None,
         "created_at": _iso(comp.created_at),
+        # cut out of a scanner batch: the batch's component and the pages of its file
+        "batch": (
+            {"id": comp.parent_id, "pages": [comp.first_page, comp.last_page]}
+            if comp.parent_id
+            else None
+        ),
     }
+
+
+def _order(comps: list[Component | None]) -> Callable[[Component], tuple[Any, ...]]:
+    """Components in the order handed in; the parts of a split batch in its place, in
+    page order."""
+    created = {c.id: c.created_at for c in comps if c}
+
+    def key(c: Component) -> tuple[Any, ...]:
+        at = created.get(c.parent_id, c.created_at) if c.parent_id else c.created_at
+        return (at, c.parent_id or c.id, c.first_page or 0, c.id)
+
+    return key
 
 
 def dossier_view(ctx: Context, code: str) -> dict[str, Any] | None:
@@ -265,7 +290,8 @@ def dossier_view(ctx: Context, code: str) -> dict[str, Any] | None:
         if d is None:
             return None
         comps = [get_component(session, c.id) for c in d.components]
-        comps = sorted((c for c in comps if c), key=lambda c: (c.created_at, c.id))
+        comps = sorted((c for c in comps if c), key=_order(comps))
+        comps = [c for c in comps if c.status != SPLIT]  # a split batch shows as its parts
         reused = []
         for lk in sorted(d.links, key=lambda lk: lk.linked_at):
             rec = lk.component

@@ -37,7 +37,10 @@ class PageOut(BaseModel):
 class ComponentOut(BaseModel):
     id: str
     source: str
-    status: str = Field(description="queued, processing, done or failed")
+    status: str = Field(
+        description="queued, processing, reviewable (type and fields known, archival copy "
+        "not yet built), done, failed, or split (a scanner batch cut into `parts`)"
+    )
     type: str
     type_confidence: float
     needs_review: bool = Field(False, description="type uncertain: a clerk must confirm it")
@@ -48,6 +51,11 @@ class ComponentOut(BaseModel):
     field_sources: dict[str, FieldOut]
     pdf: str = Field(description="URL of the searchable PDF, empty until done")
     error: str | None = None
+    batch: str | None = Field(None, description="the scanner batch this was cut out of")
+    batch_pages: list[int] | None = Field(None, description="first and last page in the batch")
+    parts: list[str] = Field(
+        default_factory=list, description="a split batch: its components, in page order"
+    )
 
 
 class DocumentOut(BaseModel):

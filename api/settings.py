@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     lang: str = "vie"
     page_timeout: float = Field(120.0, description="seconds before a page is kept without text")
     page_workers: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    # codes and archival image in a thread beside the recognition: faster pages while a core
+    # is free; `sohoa worker` turns it off (one single-threaded process per core)
+    page_beside: bool = True
+    # a multi-page file holding several documents (blank sheets, separator codes, a sure
+    # change of type between them) is cut into one component per document
+    split_batches: bool = True
     watch: bool = True  # run the drop-folder watcher inside `sohoa serve`
     watch_poll_seconds: float = 5.0
     watch_stable_seconds: float = 2.0

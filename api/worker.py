@@ -22,14 +22,16 @@ log = logging.getLogger(__name__)
 
 
 class InProcessWorker:
-    """Digitizes queued components one at a time (each one already uses every core)."""
+    """Digitizes queued components, `settings.page_workers` at a time: a dossier of one-page
+    components keeps every core busy too. Pages of all components share the context's page
+    pool, so no more pages are read at once than there are page workers."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._queued: set[str] = set()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def enqueue(self, component_id: str) -> None:
         with self._lock:
@@ -43,16 +45,32 @@ class InProcessWorker:
         with self.ctx.sessions() as session:
             for cid in pending_component_ids(session):
                 self.enqueue(cid)
-        self._thread = threading.Thread(target=self._loop, name="sohoa-worker", daemon=True)
-        self._thread.start()
+        warm = threading.Event()
+        for n in range(max(1, self.ctx.settings.page_workers)):
+            thread = threading.Thread(
+                target=self._loop, args=(warm, n == 0), name=f"sohoa-worker-{n}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 30) -> None:
-        self._queue.put(None)
-        if self._thread:
-            self._thread.join(timeout)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads.clear()
 
-    def _loop(self) -> None:
-        warm_up()
+    def join(self) -> None:
+        """Until every queued component is finished."""
+        self._queue.join()
+
+    def _loop(self, warm: threading.Event, first: bool) -> None:
+        if first:  # one thread loads the classifier; the others wait for it
+            try:
+                warm_up()
+            finally:
+                warm.set()
+        warm.wait()
         while True:
             cid = self._queue.get()
             try:

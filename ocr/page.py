@@ -41,6 +41,7 @@ class PageOptions:
     timeout: float = 120.0
     max_ocr_pixels: int = MAX_OCR_PIXELS
     bilevel: bool = False  # binarize the OCR image (Tesseract then skips its own Otsu)
+    beside: bool = True  # codes and archival image in a thread beside the recognition
 
 
 @dataclass
@@ -138,7 +139,7 @@ def read_page(
     upright, pixels = straighten_pixels(page.image, orient.rotation, orient.skew, keep=not large)
     t = times.add("straighten", t)
     beside = None
-    if not large:
+    if opts.beside and not large:
         beside = _BESIDE.submit(_codes_and_image, upright, index, page.dpi, pixels)
     del pixels
     result = PageResult(
@@ -168,7 +169,7 @@ def read_page(
         result.warnings.append(f"OCR failed: {exc}")
     del ocr
     t = times.add("recognize", t)
-    if beside is None:  # a large sheet: one full-size copy at a time keeps memory bounded
+    if beside is None:  # a large sheet (one full-size copy at a time), or asked to stay serial
         result.codes, image, spent = _codes_and_image(upright, index, page.dpi)
     else:
         result.codes, image, spent = beside.result()

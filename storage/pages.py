@@ -7,9 +7,13 @@ page-set revision: `claim_join` decides atomically which finished page enqueues 
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import pikepdf
+from PIL import Image
 from sqlalchemy import exists, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -46,6 +50,71 @@ def add_rows(
     session.add_all(rows)
     session.flush()
     return rows
+
+
+# what a copied row keeps of the page it copies: where it comes from and what reading found
+_READ = (
+    "source_sha256", "frame", "status", "error", "seconds", "rotation", "skew", "blank",
+    "needs_attention", "thumb_before_sha256", "thumb_after_sha256", "parts_sha256",
+)  # fmt: skip
+
+
+def copy_rows(
+    session: Session, component_id: str, rows: Sequence[ComponentPage]
+) -> list[ComponentPage]:
+    """Rows of another component for the same pages, already read: they point at the same
+    frames and stored parts, so nothing is read again. Positions 0, 1, 2, …"""
+    copies = [
+        ComponentPage(
+            component_id=component_id,
+            position=n,
+            reads=0,
+            **{name: getattr(row, name) for name in _READ},
+        )  # fmt: skip
+        for n, row in enumerate(rows)
+    ]
+    session.add_all(copies)
+    session.flush()
+    return copies
+
+
+# TIFF compressions kept as they are when frames are copied (the others are lossy or rare)
+_LOSSLESS = {"raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits", "group3",
+             "group4"}  # fmt: skip
+
+
+def subset_file(data: bytes, frames: Sequence[int]) -> bytes:
+    """A PDF or multi-page TIFF holding only these pages (0-based, in this order).
+
+    Deterministic: the same file and pages give the same bytes, so the subset is
+    content-addressed like any original. PDF pages are copied as they are (pikepdf, no
+    re-encoding); TIFF frames are decoded and written again, losslessly."""
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return _subset_tiff(data, frames)
+    with pikepdf.open(io.BytesIO(data)) as src, pikepdf.new() as dst:
+        for n in frames:
+            dst.pages.append(src.pages[n])
+        out = io.BytesIO()
+        dst.save(out, deterministic_id=True, min_version=src.pdf_version)
+        return out.getvalue()
+
+
+def _subset_tiff(data: bytes, frames: Sequence[int]) -> bytes:
+    with Image.open(io.BytesIO(data)) as im:
+        compression = im.info.get("compression", "raw")
+        images = []
+        for n in frames:
+            im.seek(n)
+            images.append((im.copy(), im.info.get("dpi")))
+    bilevel = all(i.mode == "1" for i, _ in images)
+    if compression not in _LOSSLESS or compression.startswith("group") and not bilevel:
+        compression = "tiff_adobe_deflate"
+    out = io.BytesIO()
+    first, dpi = images[0]
+    extra = {"dpi": dpi} if dpi else {}
+    first.save(out, "TIFF", save_all=True, append_images=[i for i, _ in images[1:]],
+               compression=compression, **extra)  # fmt: skip
+    return out.getvalue()
 
 
 def renumber(rows: list[ComponentPage]) -> None:

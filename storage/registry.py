@@ -19,8 +19,9 @@ from storage.tables import Blob, Component, Dossier, FieldRow, Owner, OwnerAlias
 
 log = logging.getLogger(__name__)
 
-# reviewable: type, fields and pages saved, the archival PDF still being built
-STATUSES = ("queued", "processing", "reviewable", "done", "failed")
+# reviewable: type, fields and pages saved, the archival PDF still being built;
+# split: a scanner batch cut into child components (`parent_id`), no result of its own
+STATUSES = ("queued", "processing", "reviewable", "done", "failed", "split")
 
 
 def put_blob(session: Session, store: BlobStore, kind: str, data: bytes, media_type: str) -> Blob:

@@ -104,6 +104,11 @@ class Component(Base):
     verified_by: Mapped[str | None] = mapped_column(String(64))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status_reason: Mapped[str | None] = mapped_column(Text)
+    # a document cut out of a scanner batch: the batch's component (status `split`) and
+    # the pages (1-based, inclusive) of the batch's file it was cut from
+    parent_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    first_page: Mapped[int | None] = mapped_column(Integer)
+    last_page: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
