@@ -4,15 +4,19 @@ and where the time of one A4 page goes (what a clerk waits for at the counter).
     OMP_THREAD_LIMIT=1 .venv/bin/python -m bench.distributed_bench [--pages 8] [--repeat 1]
     .venv/bin/python -m bench.distributed_bench --split-only   # the one-page split alone
 
-Starts Redis, PostgreSQL and an S3 server (moto) as the tests do, then digitizes the same
-150-dpi decision pages, as `--pages` single-page components and as one component of
-`--pages` pages: (a) embedded, SQLite + files, in this process, one page at a time;
-(b) distributed with one Celery worker process; (c) with two (each page is its own task, so
-two processes share even a single component). Prints pages per minute, the speed-up of two
-processes over one, distributed's overhead against embedded on the same pages, and the
-queue latency (enqueue until a worker has the component `processing`, worker idle). The
-modes run interleaved, round by round (`--repeat`), and each figure keeps its best round,
-so a load peak does not favour one mode; still, run it when the machine is quiet.
+Starts Redis, PostgreSQL and an S3 server (moto, a process of its own) as the tests do, then
+digitizes the same 150-dpi decision pages, as `--pages` single-page components and as one
+component of `--pages` pages: embedded (SQLite + files, the in-process worker of `sohoa
+serve`) with one page worker and with one per core (its default); distributed with one
+Celery worker process and with one per core (`sohoa worker`'s default; each page is its own
+task, so the processes share even a single component). Prints pages per minute, the
+speed-up of the processes over one, distributed's overhead against the embedded default on
+the same pages, the queue latency (enqueue until a worker has the component `processing`,
+worker idle), and where the cores went in each distributed run (CPU seconds per page of the
+worker processes, Redis, PostgreSQL, the S3 server and the benchmark process itself, read
+from /proc). The modes run interleaved, round by round (`--repeat`), and each figure keeps
+its best round, so a load peak does not favour one mode; still, run it when the machine is
+quiet.
 """
 
 from __future__ import annotations
@@ -37,10 +41,11 @@ from sqlalchemy import select  # noqa: E402
 import api.pipeline as pipeline  # noqa: E402
 from api.pipeline import Context, digitize, submit, warm_up  # noqa: E402
 from api.settings import Settings  # noqa: E402
-from api.worker import CeleryDispatcher  # noqa: E402
+from api.worker import CeleryDispatcher, InProcessWorker  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
 from storage.tables import Component  # noqa: E402
 from tests.pages import DECISION, distort, render_page  # noqa: E402
-from tests.services import PostgresServer, RedisServer, S3Server  # noqa: E402
+from tests.services import PostgresServer, RedisServer, S3ProcessServer  # noqa: E402
 from tests.test_distributed import page_bytes  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -52,7 +57,7 @@ def status_of(ctx: Context, cid: str) -> str:
 
 
 def wait_all(ctx: Context, ids: list[str], timeout: float = 1800) -> None:
-    """Until every component is done or failed: one light query every 50 ms."""
+    """Until every component is done or failed: one light query every 100 ms."""
     end = time.monotonic() + timeout
     pending = set(ids)
     while pending and time.monotonic() < end:
@@ -63,26 +68,31 @@ def wait_all(ctx: Context, ids: list[str], timeout: float = 1800) -> None:
                 )
             )
             pending -= set(finished)
-        time.sleep(0.05)
+        time.sleep(0.1)
     if pending:
         raise TimeoutError(f"{len(pending)} component(s) unfinished")
 
 
 def embedded(files: list[bytes], workdir: Path, threads: int = 1) -> float:
+    """Seconds the embedded default's in-process worker takes over these files."""
     settings = Settings(data_dir=workdir, page_workers=threads)
     ctx = Context.from_settings(settings)
     warm_up()
     ids = [submit(ctx, data, f"p{i}").component_id for i, data in enumerate(files)]
+    worker = InProcessWorker(ctx)
     start = time.perf_counter()
-    for cid in ids:
-        digitize(ctx, cid)
-    return time.perf_counter() - start
+    worker.start()  # takes every queued component
+    worker.join()
+    seconds = time.perf_counter() - start
+    worker.stop()
+    wait_all(ctx, ids, timeout=1)
+    return seconds
 
 
 class Cluster:
     """A database, a bucket, a Redis database and `procs` worker processes of its own."""
 
-    def __init__(self, servers: tuple[RedisServer, PostgresServer, S3Server], workdir: Path,
+    def __init__(self, servers: tuple[RedisServer, PostgresServer, S3ProcessServer], workdir: Path,
                  procs: int) -> None:  # fmt: skip
         redis, pg, s3 = servers
         name = f"c{procs}"
@@ -99,16 +109,25 @@ class Cluster:
             [str(VENV_BIN / "sohoa"), "worker", "-c", str(procs), "-n", f"bench-{name}@%h"],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        roots = {"worker processes": self.worker.pid, "Redis": redis.proc.pid,
+                 "PostgreSQL": pg.postmaster_pid(), "S3 (moto)": s3.proc.pid}  # fmt: skip
+        self.meter = CpuMeter(roots)
+        self.cpu: dict[str, dict[str, float]] = {}  # CPU seconds of each run, by name
         for n in range(procs):  # every pool process started and its classifier loaded
             self.run([page_bytes(9000 + n)])
 
-    def run(self, files: list[bytes]) -> float:
+    def run(self, files: list[bytes], label: str | None = None) -> float:
         ids = [submit(self.ctx, data, f"p{i}").component_id for i, data in enumerate(files)]
+        self.meter.start()
         start = time.perf_counter()
         for cid in ids:
             self.dispatcher.enqueue(cid)
         wait_all(self.ctx, ids)
-        return time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        used = self.meter.stop()
+        if label and seconds <= self.cpu.get(label, {}).get("wall", float("inf")):
+            self.cpu[label] = {**used, "wall": seconds}  # the best round's
+        return seconds
 
     def latency(self, samples: int) -> list[float]:
         out = []
@@ -218,13 +237,13 @@ def main() -> None:
     print_split(one_page_split(workdir))
     if args.split_only:
         return
-    n = args.pages
-    servers = (RedisServer(workdir), PostgresServer(), S3Server())
+    n, cores = args.pages, os.cpu_count() or 1
+    servers = (RedisServer(workdir), PostgresServer(), S3ProcessServer())
     servers[0].start()
     servers[1].start()
     times: dict[tuple[str, str], list[float]] = {}
     try:
-        clusters = {procs: Cluster(servers, workdir, procs) for procs in (1, 2)}
+        clusters = {procs: Cluster(servers, workdir, procs) for procs in (1, cores)}
         try:
             for r in range(args.repeat):  # interleaved, so that a load peak hits all modes
                 work = {  # new pages each round: the same bytes would be the same components
@@ -232,14 +251,14 @@ def main() -> None:
                     "multi": [page_bytes(1000 * (r + 1) + 999, n)],
                 }
                 for kind, files in work.items():
-                    runs = {"embedded": lambda f=files: embedded(f, workdir / uuid.uuid4().hex)}
-                    if kind == "multi":
-                        runs["embedded, 2 threads"] = lambda f=files: embedded(
-                            f, workdir / uuid.uuid4().hex, threads=2
+                    runs: dict[str, Callable[[], float]] = {}
+                    for procs in (1, cores):
+                        runs[embedded_mode(procs)] = lambda f=files, p=procs: embedded(
+                            f, workdir / uuid.uuid4().hex, threads=p
                         )
                     for procs, cluster in clusters.items():
-                        runs[f"distributed, {procs} process(es)"] = lambda f=files, c=cluster: (
-                            c.run(f)
+                        runs[distributed_mode(procs)] = lambda f=files, c=cluster, k=kind: c.run(
+                            f, label=k
                         )
                     for mode, run in runs.items():
                         times.setdefault((kind, mode), []).append(run())
@@ -251,6 +270,16 @@ def main() -> None:
         for server in servers:
             server.stop()
     report(n, args.repeat, {k: min(v) for k, v in times.items()}, latency)
+    report_cpu(n, {procs: cluster.cpu for procs, cluster in clusters.items()})
+
+
+def embedded_mode(workers: int) -> str:
+    default = " (the default)" if workers == (os.cpu_count() or 1) else ""
+    return f"embedded, {workers} page worker(s){default}"
+
+
+def distributed_mode(procs: int) -> str:
+    return f"distributed, {procs} worker process(es)"
 
 
 def report(n: int, repeat: int, best: dict[tuple[str, str], float], latency: list[float]) -> None:
@@ -261,17 +290,34 @@ def report(n: int, repeat: int, best: dict[tuple[str, str], float], latency: lis
         cells = [f"{n / best[k, mode] * 60:.1f}" if (k, mode) in best else "–"
                  for k in ("singles", "multi")]  # fmt: skip
         print(f"| {mode} | {cells[0]} | {cells[1]} |")
+    cores = os.cpu_count() or 1
     for kind, label in (("singles", "single-page components"), ("multi", "one component")):
-        one, two = (
-            best[kind, "distributed, 1 process(es)"],
-            best[kind, "distributed, 2 process(es)"],
-        )
-        overhead = (one / best[kind, "embedded"] - 1) * 100
-        print(f"{label}: 2 processes over 1: {one / two:.2f}x (target >= 1.8x); "
-              f"distributed (1 process) vs embedded: {overhead:+.1f}% (target <= 10%)")  # fmt: skip
+        one, many = best[kind, distributed_mode(1)], best[kind, distributed_mode(cores)]
+        overhead = (many / best[kind, embedded_mode(cores)] - 1) * 100
+        overhead_one = (one / best[kind, embedded_mode(1)] - 1) * 100
+        print(f"{label}: {cores} processes over 1: {one / many:.2f}x (target >= 1.8x); "
+              f"distributed ({cores} processes) vs the embedded default: {overhead:+.1f}% "
+              f"(target <= 10%); 1 process vs 1 page worker: {overhead_one:+.1f}%")  # fmt: skip
     median, worst = statistics.median(latency) * 1000, max(latency) * 1000
     print(f"queue latency (enqueue -> processing), median of {len(latency)}: "
           f"{median:.0f} ms, max {worst:.0f} ms")  # fmt: skip
+
+
+def report_cpu(n: int, cpu: dict[int, dict[str, dict[str, float]]]) -> None:
+    """Where the cores went in each distributed run (its best round): CPU seconds per page
+    of each process tree, and the share of the machine's cores they kept busy."""
+    cores = os.cpu_count() or 1
+    names = list(next(iter(next(iter(cpu.values())).values())))
+    names.remove("wall")
+    print("\nCPU seconds per page by process (best round of each distributed run):")
+    print(f"| run | {' | '.join(names)} | all | cores busy |")
+    print("| --- |" + " --- |" * (len(names) + 2))
+    for procs, runs in cpu.items():
+        for kind, used in runs.items():
+            total = sum(used[name] for name in names)
+            cells = " | ".join(f"{used[name] / n:.2f}" for name in names)
+            busy = total / (used["wall"] * cores) * 100
+            print(f"| {procs} process(es), {kind} | {cells} | {total / n:.2f} | {busy:.0f}% |")
 
 
 if __name__ == "__main__":

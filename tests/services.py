@@ -16,6 +16,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -98,6 +99,10 @@ class PostgresServer:
         opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -F"
         self._run(str(self.bin / "pg_ctl"), "-D", data, "-o", opts, "-w", "-l",
                   str(self.dir / "log"), "start")  # fmt: skip
+
+    def postmaster_pid(self) -> int:
+        """The server's main process (its backends are its children)."""
+        return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
@@ -187,6 +192,29 @@ class S3Server:
     def stop(self) -> None:
         self.proxy.close()
         self.server.stop()
+
+
+class S3ProcessServer:
+    """moto in server mode in a process of its own, reached directly (no proxy): for the
+    benchmark, which measures each server's CPU apart from the client's."""
+
+    def __init__(self) -> None:
+        from moto import server
+
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [sys.executable, server.__file__, "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        wait_port(self.port)
+
+    def url(self, bucket: str) -> str:
+        return f"s3://{S3_KEY}:{S3_SECRET}@{bucket}?endpoint=127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            self.proc.wait(30)
 
 
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
