@@ -73,19 +73,34 @@ def wait_all(ctx: Context, ids: list[str], timeout: float = 1800) -> None:
         raise TimeoutError(f"{len(pending)} component(s) unfinished")
 
 
-def embedded(files: list[bytes], workdir: Path, threads: int = 1) -> float:
+# CPU seconds (this process and its Tesseract children) of the best round of each embedded
+# run, by (kind of work, page workers), with its wall seconds
+EMBEDDED_CPU: dict[tuple[str, int], dict[str, float]] = {}
+
+
+def process_cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def embedded(files: list[bytes], workdir: Path, threads: int = 1, label: str = "") -> float:
     """Seconds the embedded default's in-process worker takes over these files."""
     settings = Settings(data_dir=workdir, page_workers=threads)
     ctx = Context.from_settings(settings)
     warm_up()
     ids = [submit(ctx, data, f"p{i}").component_id for i, data in enumerate(files)]
     worker = InProcessWorker(ctx)
+    cpu = process_cpu()
     start = time.perf_counter()
     worker.start()  # takes every queued component
     worker.join()
     seconds = time.perf_counter() - start
+    cpu = process_cpu() - cpu
     worker.stop()
     wait_all(ctx, ids, timeout=1)
+    best = EMBEDDED_CPU.get((label, threads))
+    if best is None or seconds <= best["wall"]:
+        EMBEDDED_CPU[label, threads] = {"cpu": cpu, "wall": seconds}
     return seconds
 
 
@@ -253,8 +268,8 @@ def main() -> None:
                 for kind, files in work.items():
                     runs: dict[str, Callable[[], float]] = {}
                     for procs in (1, cores):
-                        runs[embedded_mode(procs)] = lambda f=files, p=procs: embedded(
-                            f, workdir / uuid.uuid4().hex, threads=p
+                        runs[embedded_mode(procs)] = lambda f=files, p=procs, k=kind: embedded(
+                            f, workdir / uuid.uuid4().hex, threads=p, label=k
                         )
                     for procs, cluster in clusters.items():
                         runs[distributed_mode(procs)] = lambda f=files, c=cluster, k=kind: c.run(
@@ -318,6 +333,17 @@ def report_cpu(n: int, cpu: dict[int, dict[str, dict[str, float]]]) -> None:
             cells = " | ".join(f"{used[name] / n:.2f}" for name in names)
             busy = total / (used["wall"] * cores) * 100
             print(f"| {procs} process(es), {kind} | {cells} | {total / n:.2f} | {busy:.0f}% |")
+    for (kind, workers), used in EMBEDDED_CPU.items():
+        busy = used["cpu"] / (used["wall"] * cores) * 100
+        blank = " | ".join("–" for _ in names)
+        print(f"| embedded, {workers} page worker(s), {kind} | {blank} | "
+              f"{used['cpu'] / n:.2f} | {busy:.0f}% |")  # fmt: skip
+    for kind in ("singles", "multi"):
+        if (kind, 1) in EMBEDDED_CPU and kind in cpu.get(1, {}):
+            dist = sum(v for k, v in cpu[1][kind].items() if k != "wall")
+            extra = (dist / EMBEDDED_CPU[kind, 1]["cpu"] - 1) * 100
+            print(f"{kind}: distributed (1 process, every server counted) uses {extra:+.1f}% "
+                  "CPU per page against embedded with 1 page worker")  # fmt: skip
 
 
 if __name__ == "__main__":
