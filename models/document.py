@@ -7,7 +7,7 @@ can exchange them without importing each other.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # A dossier code as used for folder names, bucket prefixes and URLs (receipt codes fit it).
@@ -129,10 +129,12 @@ class ComponentResult:
 
 def page_to_dict(page: PageResult) -> dict[str, Any]:
     """A page as stored in the registry: words kept compactly as lists."""
-    d = asdict(page)
+    d = {f.name: getattr(page, f.name) for f in fields(page)}  # not asdict: no word dicts
     d["words"] = [
         [w.text, w.left, w.top, w.width, w.height, w.confidence, w.line] for w in page.words
     ]
+    d["warnings"] = list(page.warnings)
+    d["codes"] = [asdict(c) for c in page.codes]
     return d
 
 
