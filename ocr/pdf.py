@@ -56,7 +56,7 @@ def _image_page(pdf: pikepdf.Pdf, img: PageImage) -> pikepdf.Page:
         xobjects.Im0 = _jpeg_image(pdf, img.data, img.width, img.height, img.gray)
         ops = f"q {place} /Im0 Do Q"
     elif img.kind == "g4":
-        xobjects.Im0 = _g4_image(pdf, img.data, img.width, img.height, mask=False)
+        xobjects.Im0 = _g4_image(pdf, img.data, img.width, img.height, img.g4_ink_black, mask=False)
         ops = f"q {place} /Im0 Do Q"
     elif img.kind == "mrc":
         assert img.background is not None
@@ -68,7 +68,7 @@ def _image_page(pdf: pikepdf.Pdf, img: PageImage) -> pikepdf.Page:
         for n, ((data, colour), box) in enumerate(zip(layers, [*boxes, img.ink_box], strict=True)):
             name = f"Fg{n}"
             x, y, w, h = box or (0, 0, img.width, img.height)
-            xobjects[f"/{name}"] = _g4_image(pdf, data, w, h, mask=True)
+            xobjects[f"/{name}"] = _g4_image(pdf, data, w, h, img.g4_ink_black, mask=True)
             at = _placement(x, y, w, h, img)
             ops += f" q {_fill(colour, img.gray)} {at} /{name} Do Q"
     else:
@@ -105,15 +105,17 @@ def _jpeg_image(pdf: pikepdf.Pdf, data: bytes, w: int, h: int, gray: bool) -> pi
     return stream
 
 
-def _g4_image(pdf: pikepdf.Pdf, data: bytes, w: int, h: int, *, mask: bool) -> pikepdf.Stream:
-    """A CCITT G4 image: ink decodes to 0 (`ocr.raster.encode_g4`), black in DeviceGray and
-    painted in the current fill colour as an image mask."""
+def _g4_image(
+    pdf: pikepdf.Pdf, data: bytes, w: int, h: int, ink_black: bool, *, mask: bool
+) -> pikepdf.Stream:
+    """A CCITT G4 image: ink decodes to 0, black in DeviceGray and painted in the current
+    fill colour as an image mask. `ink_black`: ink is coded as the fax black runs
+    (`ocr.raster.encode_g4`); older page images coded it as white runs (`/BlackIs1 true`)."""
+    parms = Dictionary(K=-1, Columns=w, Rows=h)
+    if not ink_black:
+        parms.BlackIs1 = True
     stream = pikepdf.Stream(pdf, b"")
-    stream.write(
-        data,
-        filter=Name.CCITTFaxDecode,
-        decode_parms=Dictionary(K=-1, Columns=w, Rows=h, BlackIs1=True),
-    )
+    stream.write(data, filter=Name.CCITTFaxDecode, decode_parms=parms)
     stream.Type, stream.Subtype = Name.XObject, Name.Image
     stream.Width, stream.Height, stream.BitsPerComponent = w, h, 1
     if mask:
