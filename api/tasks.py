@@ -17,6 +17,7 @@ import threading
 from datetime import timedelta
 from functools import cache
 
+import cv2
 from celery import Task, shared_task
 from celery.signals import worker_process_init
 
@@ -44,9 +45,11 @@ def worker_context() -> Context:
 
 
 @worker_process_init.connect
-def _warm_classifier(**_kwargs: object) -> None:
-    """Load the classifier in a new pool child, beside its first task (the child must
-    report itself up within seconds, so not before)."""
+def _init_pool_process(**_kwargs: object) -> None:
+    """A new pool child: single-threaded OpenCV (one process per core, as Tesseract), and
+    the classifier loaded beside its first task (the child must report itself up within
+    seconds, so not before)."""
+    cv2.setNumThreads(1)
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
 
 
