@@ -333,10 +333,12 @@ def report(result: dict) -> dict:
         if not cases:
             continue
         ok = sum(want == got for want, got, _ in cases)
+        wrong = sum(got is not None and want != got for want, got, _ in cases)
         coded = sum(src in ("qr", "mrz") for _, _, src in cases)
         target = f" (target {TARGETS[name]:.0%})" if name in TARGETS else ""
         print(
-            f"  {name:<20} {ok}/{len(cases)} = {ok / len(cases):.1%}{target}   from qr/mrz: {coded}"
+            f"  {name:<20} {ok}/{len(cases)} = {ok / len(cases):.1%}{target}   wrong: {wrong}"
+            f"   from qr/mrz: {coded}"
         )
         figures[name] = ok / len(cases)
     misses = [

@@ -154,10 +154,15 @@ def phrase_pair(text: str, *, anchored: bool = False) -> Pattern:
     )
 
 
+# a space of a label pattern (not one inside a character class) takes these marks too
+LABEL_SPACE = re.compile(r"(\[(?:\\.|[^\]])*\])| +")
+STRAY_MARKS = r"[\s.,;'`_-]+"
+
+
 def label_pair(pattern: str, where: str) -> Pattern:
     """A label regex: whole words, case-insensitive; a space between its words also takes
-    the stray marks OCR puts there (``Đăng. ký``, ``Ngày,  tháng``)."""
-    pattern = re.sub(r" +", r"[\\s.,;'`]+", pattern) if "[" not in pattern else pattern
+    the stray marks OCR puts there (``Đăng. ký``, ``Ngày,  tháng``, ``năm-đăng ký``)."""
+    pattern = LABEL_SPACE.sub(lambda m: m.group(1) or STRAY_MARKS, pattern)
     return regex_pair(rf"(?<!\w)(?:{pattern})(?!\w)", where=where)
 
 

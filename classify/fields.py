@@ -57,25 +57,36 @@ def _dashes(text: str) -> str:
     return re.sub(r"\s+", "", text).replace("\u2013", "-").replace("\u2014", "-").rstrip(".")
 
 
+# an "O" between the letters and the final digits of a symbol part is a zero (``PCO6``)
+O_IN_CODE = re.compile(r"(?<=[A-Z])[Oo](?=\d+(?![A-Za-z0-9]))")
+
+
 def _unmarked_symbol(text: str) -> str:
     """Tone and hat marks dropped from the capitals of the symbol (``CẠT`` -> ``CAT``): the
-    abbreviations carry none, only ``Đ``, so such marks are OCR noise."""
+    abbreviations carry none, only ``Đ``, so such marks are OCR noise; ``PCO6`` -> ``PC06``."""
     head, slash, tail = text.partition("/")
     fixed = "".join(c if c in "Đđ" or not c.isupper() else base_char(c) or c for c in tail)
-    return head + slash + fixed
+    return head + slash + O_IN_CODE.sub("0", fixed)
 
 
-# A number whose "/" OCR misread as a look-alike (I l | 1 ! \\), found by the known
-# abbreviation that follows (``670IGPXD``, ``12lQĐ-UBND``, ``45I2020IQĐ-UBND``); ``O`` for
-# ``0`` in the number (``1O76IQĐ``). Read on the marks-stripped original text, since folding
-# turns ``I`` into ``1``. The later parts of the symbol may be joined by a misread dash
-# (``2730/QĐ. BTC``).
+# A number whose "/" OCR misread as a look-alike (I l | 1 ! \\) or lost, found by the known
+# abbreviation that follows (``670IGPXD``, ``670GPXD``, ``12lQĐ-UBND``, ``45I2020IQĐ-UBND``);
+# ``O`` for ``0`` in the number (``1O76IQĐ``). Read on the marks-stripped original text,
+# since folding turns ``I`` into ``1``. The later parts of the symbol may be joined by a
+# misread dash (``2730/QĐ. BTC``).
 _SLASHLIKE = r"[/Il|1!\\]"
-DAMAGED_NUMBER = re.compile(
-    rf"(\d[\dOo]*(?: [\dOo]+)*) ?({_SLASHLIKE}) ?(?:((?:19|20)\d\d) ?({_SLASHLIKE}) ?)?"
+_DAMAGED_SYMBOL = (
     r"([A-Z][A-Za-z]{0,4})(?![A-Za-z0-9])"
     r"((?:(?: ?[-.,_~\u2013]){1,2} ?[A-Z][A-Z0-9]{1,7}(?![A-Za-z0-9]))*)"
 )
+DAMAGED_NUMBER = re.compile(
+    rf"(\d[\dOo]*(?: [\dOo]+)*) ?({_SLASHLIKE}) ?(?:((?:19|20)\d\d) ?({_SLASHLIKE}) ?)?"
+    + _DAMAGED_SYMBOL
+)
+# the same with the slash lost (``670GPXD``), tried second (``6701GPXD`` is 670/GPXD): one
+# to four digits, so that a number and year that both lost their slash (``452020NĐ-CP``) is
+# not read as one number (groups as in DAMAGED_NUMBER: slash empty, no year)
+LOST_SLASH = re.compile(r"(\d[\dOo]{0,3}) ?()((?!))?((?!))?" + _DAMAGED_SYMBOL)
 _O_AS_ZERO = str.maketrans("Oo", "00")
 _LATER_PART = re.compile(r"((?: ?[-.,_~\u2013]){1,2}) ?([A-Z][A-Z0-9]*)")
 
@@ -95,10 +106,11 @@ def damaged_number(
     """The number and symbol at ``line.orig[start:]`` when the symbol opens with a known
     abbreviation (catalogue ``symbols``): look-alikes of ``/`` and of ``-`` repaired, each
     repair lowering the confidence. ``strict``: only real slashes."""
-    m = DAMAGED_NUMBER.match(_plain(line), start)
+    plain = _plain(line)
+    m = DAMAGED_NUMBER.match(plain, start) or LOST_SLASH.match(plain, start)
     if not m or m.group(5).upper() not in doc.ex.symbols:
         return None
-    slashes = [g for g in (m.group(2), m.group(4)) if g]
+    slashes = [g for g in (m.group(2), m.group(4)) if g is not None]  # "": a lost slash
     if strict and any(g != "/" for g in slashes):
         return None
     parts = [_unmarked_symbol("/" + line.orig[m.start(5) : m.end(5)])[1:]]
@@ -110,7 +122,7 @@ def damaged_number(
         )
     number = m.group(1).replace(" ", "")
     repairs = sum(g != "/" for g in slashes) + sum(sep.strip() not in "-\u2013" for sep in seps)
-    repairs += sum(c in "Oo" for c in number)
+    repairs += sum(c in "Oo" for c in number) + len(O_IN_CODE.findall(plain, m.start(5), m.end()))
     year = f"{m.group(3)}/" if m.group(3) else ""
     text = f"{number.translate(_O_AS_ZERO)}/{year}{'-'.join(parts)}"
     return make_value(text, 0.9 if not repairs else 0.75, exact=exact, fixes=repairs)
@@ -161,6 +173,7 @@ def extract_so_ky_hieu(doc: Doc, strategies: tuple[str, ...]) -> dict[str, Field
             continue
         base = 0.9 if "/" in text else 0.7
         fixes = line.fixes(value.start(), value.end())
+        fixes += len(O_IN_CODE.findall(text.partition("/")[2]))
         return {"so_ky_hieu": make_value(_unmarked_symbol(text), base, exact=exact, fixes=fixes)}
     if not plain_ok:  # the type's numbers carry a symbol: look for one without its label
         lines = doc.pages[0].lines if doc.pages else ()

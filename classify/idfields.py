@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from classify.dates import birth_year_in, date_at
 from classify.doc import Doc, Hit, find_labels, label_before, make_value, value_place
 from classify.ids import (
+    cccd_for_year,
     cccd_ok,
     digit_candidates,
     mst_candidates,
@@ -16,11 +17,15 @@ from classify.ids import (
     mst_valid,
     serial_candidates,
 )
+from classify.rules import PageView
 from models.document import FieldValue
 
 MISREAD_ID = re.compile(r"[\s:.]*([0-9OoIlSZB](?: ?[0-9OoIlSZB]){11})(?![\w/])")
 _ID_DIGITS = str.maketrans("OoIlSZB", "0011528")
 ID_CLASSES = ("not_id", "id_cccd", "id_cmnd", "id_generic")  # earlier wins a tie
+# an ID that contradicts the birth date on its page by one digit, settled by the OCR
+# confidences: pre-filled below the counter's review mark (0.8), so the clerk checks it
+DOUBTFUL_ID = 0.6
 TAX_CLASSES = ("ma_so_doanh_nghiep", "not_id")
 
 
@@ -49,14 +54,54 @@ def personal_id(doc: Doc) -> FieldValue | None:
                 if c.first or year is None:
                     continue
                 label = None
-            if not cccd_ok(c.digits, year, century=ex.century, max_province=ex.max_province):
-                continue
+            digits, doubt = c.digits, False
+            if not cccd_ok(digits, year, century=ex.century, max_province=ex.max_province):
+                settled = _year_conflict(doc, p, digits, year) if label else None
+                if settled is None:
+                    continue
+                digits, doubt = settled, True
             base = 0.7 + 0.1 * (label is not None) + 0.1 * (year is not None)
-            base += 0.05 * (c.digits[:3] in ex.provinces)
-            value = make_value(c.digits, base, fixes=line.fixes(c.start, c.end))
-            found.append((label is None, p, i, value))
-    found += [(False, hit.page, hit.index, v) for hit, v in _misread_ids(doc)]
-    return min(found, key=lambda f: f[:3])[3] if found else None
+            base += 0.05 * (digits[:3] in ex.provinces)
+            if doubt:
+                base = DOUBTFUL_ID
+            value = make_value(digits, base, fixes=line.fixes(c.start, c.end))
+            found.append((label is None, doubt, p, i, value))
+    found += [(False, False, hit.page, hit.index, v) for hit, v in _misread_ids(doc)]
+    return min(found, key=lambda f: f[:4])[4] if found else None
+
+
+def _number_confidence(page: PageView, digits: str) -> float | None:
+    """OCR confidence of the word that reads ``digits``, else the lowest of the words
+    reading parts of it (an ID printed in groups)."""
+    exact = [conf for d, conf in page.numbers if d == digits]
+    parts = [conf for d, conf in page.numbers if d in digits]
+    return exact[0] if exact else min(parts, default=None)
+
+
+def _year_confidence(page: PageView, year: int, digits: str) -> float | None:
+    """OCR confidence of the first date-sized word holding ``year`` (not the ID itself)."""
+    for d, conf in page.numbers:
+        if 4 <= len(d) <= 8 and str(year) in d and d not in digits:
+            return conf
+    return None
+
+
+def _year_conflict(doc: Doc, page: int, digits: str, year: int | None) -> str | None:
+    """A labelled ID whose birth year differs from the page's birth date in one digit: one
+    of the two was misread. The reading Tesseract was surer of wins: the ID as read, or the
+    ID with its year digits taken from the birth date. None when the ID fails on its own,
+    differs in more than one digit, or either word's confidence is unknown."""
+    ex = doc.ex
+    if year is None or not cccd_ok(digits, century=ex.century, max_province=ex.max_province):
+        return None
+    fixed = cccd_for_year(digits, year, ex.century)
+    if fixed is None or sum(a != b for a, b in zip(fixed, digits, strict=True)) != 1:
+        return None
+    id_conf = _number_confidence(doc.pages[page], digits)
+    year_conf = _year_confidence(doc.pages[page], year, digits)
+    if id_conf is None or year_conf is None:
+        return None
+    return digits if id_conf >= year_conf else fixed
 
 
 def _misread_ids(doc: Doc) -> Iterator[tuple[Hit, FieldValue]]:

@@ -101,6 +101,17 @@ def cccd_ok(
     return birth_year is None or year == birth_year
 
 
+def cccd_for_year(digits: str, year: int, century: Mapping[int, int] = CENTURY) -> str | None:
+    """The personal ID with its century digit and year digits rewritten for ``year``, the
+    sex its century digit encodes (even male, odd female) kept; None when no century digit
+    stands for that century."""
+    sex = int(digits[3]) % 2
+    for g, base in sorted(century.items()):
+        if base == year - year % 100 and g % 2 == sex:
+            return f"{digits[:3]}{g}{year % 100:02d}{digits[6:]}"
+    return None
+
+
 def cccd_shape_ok(digits: str) -> bool:
     """``cccd_ok`` with the default rules and no birth year (a classification cue)."""
     return cccd_ok(digits)

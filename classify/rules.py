@@ -51,6 +51,9 @@ class PageView:
     title_starts: tuple[tuple[int, int, Views], ...]  # (line, block end, text to block end)
     features: frozenset[str]
     regions: dict[str, Views]
+    # (digits, OCR confidence 0..100) of every word holding three digits or more, in
+    # reading order: to weigh two numbers that contradict each other
+    numbers: tuple[tuple[str, float], ...] = ()
 
 
 def upper_blocks(lines: Sequence[Line]) -> tuple[tuple[int, int], ...]:
@@ -77,7 +80,12 @@ def view_page(page: PageResult, settings: dict[str, float]) -> PageView:
         text = region_text(page, name)
         if text:
             regions[name] = Views.of(lines_of(text))
-    return PageView(lines, Views.of(lines), blocks, starts, page_features(page, settings), regions)
+    numbers = tuple(
+        (digits, w.confidence) for w in page.words if len(digits := re.sub(r"\D", "", w.text)) >= 3
+    )
+    return PageView(
+        lines, Views.of(lines), blocks, starts, page_features(page, settings), regions, numbers
+    )
 
 
 def _found(pattern: re.Pattern, text: str, validate: str | None) -> bool:

@@ -921,6 +921,13 @@ def test_labelled_date_with_lost_or_misread_separators(value, expected):
     assert fields_of(text)["ngay_cap"] == expected
 
 
+@pytest.mark.parametrize(
+    "label", ["bã Ngày, tháng, năm-đăng ký:", "Ngày,_tháng, năm đăng ký:", "Ngày - cấp:"]
+)
+def test_label_words_joined_by_a_dash_or_underscore(label):
+    assert fields_of(f"GIẤY KHAI SINH\nSố: 57\n{label} 22/07I2017")["ngay_cap"] == "2017-07-22"
+
+
 def test_labelled_date_needs_its_label_to_be_read_loosely():
     assert find_dates(fold("2405/1997")) == []  # never without a label
     assert "ngay_cap" not in fields_of("GIẤY KHAI SINH\nNgày, tháng, năm đăng ký: 3205/1997")
@@ -946,6 +953,8 @@ def test_id_card_issue_date_with_a_damaged_english_gloss():
     [
         ("Số: 670IGPXD An Vi Bình Dương, ngày 17 tháng 5 năm 2024", "670/GPXD"),
         ("Số: 6701GPXD", "670/GPXD"),  # "1" for "/" before a known abbreviation
+        ("Số:670GPXD . Bình Dương, ngày 17 tháng 5 năm 2024", "670/GPXD"),  # "/" lost
+        ("Số: 12 QĐ-UBND", "12/QĐ-UBND"),
         ("Số: 12lQĐ-UBND", "12/QĐ-UBND"),
         ("Số: 12 | QĐ-UBND", "12/QĐ-UBND"),
         ("Số: 45I2020INĐ-CP", "45/2020/NĐ-CP"),
@@ -955,6 +964,8 @@ def test_id_card_issue_date_with_a_damaged_english_gloss():
         ("Số:588/GPXD-.UBND . - ' - .- TU ngày 23", "588/GPXD-UBND"),
         (":Số: 2140/2017/QĐ- -UBND: THẾ 0", "2140/2017/QĐ-UBND"),
         ('ma Số: : 814/TB-CẠT-PC06.. "... - HhóÁn', "814/TB-CAT-PC06"),  # marks are noise
+        ("Số: 814/TB-CAT-PCO6", "814/TB-CAT-PC06"),  # O for 0 before a part's digits
+        ("Số: 1335I2014IQĐ-CAT-PCO6", "1335/2014/QĐ-CAT-PC06"),
     ],
 )
 def test_slash_and_dash_look_alikes_before_a_known_symbol(line, expected):
@@ -970,6 +981,8 @@ def test_slash_and_dash_look_alikes_before_a_known_symbol(line, expected):
         ("Số: 4 DI Ic Đà Nẵng, ngày 26 tháng 7 năm 2020", "4"),  # symbol lost: "4" is wrong
         ("Số: 1076 PNGEUBND Hi bài", "1076"),
         ("Số: 123IABC", None),  # "ABC" is no known abbreviation: the "I" stays unexplained
+        ("Số: 123ABC", None),
+        ("Số: 452020NĐ-CP", None),  # both slashes lost: number and year cannot be told apart
         ("Số: 27A4: ' HC", None),  # a number glued to letters is misread ("274")
         ("_ Số:6L ˆ :", None),
     ],
