@@ -379,9 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-type", type=int, default=12)
     p.add_argument("--seed", type=int, default=EVAL_SEED)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--cache", type=Path, default=Path("var/bench-cache/classify-eval.json"))
+    p.add_argument("--cache", type=Path, help="default: var/bench-cache/classify-eval-SEED.json")
     args = p.parse_args(argv)
-    figures = report(evaluate(args.per_type, args.seed, args.cache, args.workers))
+    cache = args.cache or Path(f"var/bench-cache/classify-eval-{args.seed}.json")  # one per seed
+    figures = report(evaluate(args.per_type, args.seed, cache, args.workers))
     below = [k for k, t in TARGETS.items() if figures.get(k, 0) < t]
     print("targets met" if not below else f"below target: {', '.join(below)}")
     return 0
