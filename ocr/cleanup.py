@@ -70,10 +70,13 @@ def stretch_contrast(flat: np.ndarray) -> np.ndarray:
     return flat if lut is None else cv2.LUT(flat, lut)
 
 
-def _dark_areas(small: np.ndarray, small_paper: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _dark_areas(
+    small: np.ndarray, small_paper: np.ndarray, size: tuple[int, int]
+) -> np.ndarray | None:
     """Full-size mask of the black borders and scanner edges: where the paper itself is
     dark, and dark bands along an image edge (too thin to count as paper), widened by a
-    pixel of the small copy to cover the blurred edge of the paper estimate."""
+    pixel of the small copy to cover the blurred edge of the paper estimate; None when
+    there is none (no full-size pass then)."""
     level = float(np.percentile(small_paper, 90))
     dark = small_paper < _DARK_PAPER * level
     n, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -87,7 +90,7 @@ def _dark_areas(small: np.ndarray, small_paper: np.ndarray, size: tuple[int, int
     if band.any():
         dark |= band[labels]
     if not dark.any():
-        return np.zeros((size[1], size[0]), bool)
+        return None
     grown = cv2.dilate(dark.view(np.uint8), np.ones((3, 3), np.uint8))
     return cv2.resize(grown, size, interpolation=cv2.INTER_NEAREST).view(bool)
 
@@ -108,7 +111,9 @@ def clean_for_ocr(image: np.ndarray, dpi: int, *, bilevel: bool = False) -> np.n
     out = cv2.divide(gray, paper, scale=255)
     if lut is not None:
         out = cv2.LUT(out, lut)
-    out[_dark_areas(small, small_paper, (w, h))] = 255
+    dark = _dark_areas(small, small_paper, (w, h))
+    if dark is not None:
+        out[dark] = 255
     return binarize(out) if bilevel else out
 
 
@@ -128,7 +133,12 @@ def text_regions(gray: np.ndarray, dpi: int) -> list[Box]:
     hatching lines are left out."""
     h, w = gray.shape
     k = max(1, dpi // _REGION_DPI)
-    small = cv2.resize(gray, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
+    if min(h, w) < k:
+        k = 1
+    # an integer factor on a cropped multiple takes OpenCV's fast path (~25x quicker)
+    small = cv2.resize(
+        gray[: h // k * k, : w // k * k], (w // k, h // k), interpolation=cv2.INTER_AREA
+    )
     _, ink = cv2.threshold(small, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     mm = dpi / k / 25.4  # pixels of the small copy per millimetre

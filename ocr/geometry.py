@@ -215,9 +215,20 @@ def straighten_pixels(
             angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=_WHITE[image.mode]
         )
         return rotated, None
-    size, matrix = _pil_rotation(image.size, angle)
-    pixels = np.asarray(image)
-    out = cv2.warpAffine(
+    out = straighten_array(np.asarray(image), rotation, skew)
+    return Image.fromarray(out, image.mode), (out if keep else None)
+
+
+def straighten_array(pixels: np.ndarray, rotation: int, skew: float) -> np.ndarray:
+    """`straighten` on a grey or RGB array: the same canvas and pixels as for the image
+    (a grey page straightens ~3x faster than its colour copy)."""
+    angle = (rotation - skew) % 360.0
+    quarters = round(angle / 90.0) % 4
+    if abs(angle - 90.0 * round(angle / 90.0)) < 1e-3:
+        return cv2.rotate(pixels, _CV_TURNS[quarters]) if quarters else pixels
+    h, w = pixels.shape[:2]
+    size, matrix = _pil_rotation((w, h), angle)
+    return cv2.warpAffine(
         pixels,
         matrix,
         size,
@@ -225,14 +236,17 @@ def straighten_pixels(
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(255, 255, 255),
     )
-    del pixels
-    return Image.fromarray(out, image.mode), (out if keep else None)
 
 
 _QUARTER_TURNS = {
     1: Image.Transpose.ROTATE_90,
     2: Image.Transpose.ROTATE_180,
     3: Image.Transpose.ROTATE_270,
+}
+_CV_TURNS = {  # the same counter-clockwise quarter turns in OpenCV
+    1: cv2.ROTATE_90_COUNTERCLOCKWISE,
+    2: cv2.ROTATE_180,
+    3: cv2.ROTATE_90_CLOCKWISE,
 }
 
 

@@ -56,10 +56,17 @@ class Orientation:
     method: str
 
 
-def find_orientation(gray: np.ndarray, *, dpi: int = 300, lang: str = "vie") -> Orientation:
-    """Rotation and skew of a scanned page given as a grey (or RGB) array at `dpi`."""
+def find_orientation(
+    gray: np.ndarray,
+    *,
+    dpi: int = 300,
+    lang: str = "vie",
+    shrunk: tuple[np.ndarray, int] | None = None,
+) -> Orientation:
+    """Rotation and skew of a scanned page given as a grey (or RGB) array at `dpi`.
+    `shrunk`: `shrink(gray)` when the caller already made it (the blank test does)."""
     gray = to_gray(gray)
-    small, k = shrink(gray)
+    small, k = shrunk or shrink(gray)
     skew = skew_of_small(small)
     deskew = _deskew_matrix(gray.shape, skew)
     work = cv2.warpAffine(

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from ocr import tesseract
-from ocr.geometry import detect_skew, is_blank, straighten, to_gray
+from ocr.geometry import detect_skew, is_blank, straighten, straighten_array, to_gray
 from ocr.orientation import Orientation, find_orientation
 from tests.pages import DECISION, distort, render_page
 
@@ -195,6 +195,24 @@ def test_straighten_is_one_rotation_by_rotation_minus_skew() -> None:
     # one rotation by (180 + 4) degrees counter-clockwise, expanded
     assert upright.size == turned.rotate(184.0, expand=True).size
     assert to_gray(np.asarray(upright)).shape == (upright.height, upright.width)
+
+
+@pytest.mark.parametrize(("rotation", "skew"), [(0, 0.0), (90, 0.0), (270, 0.0), (180, -4.0)])
+def test_straightening_the_grey_copy_gives_the_grey_of_the_straightened_page(
+    rotation: int, skew: float
+) -> None:
+    """read_page straightens only the grey copy for Tesseract and the colour page apart:
+    both must land on the same upright canvas, pixel for pixel (rounding aside)."""
+    turned = distort(page(200), rotation=rotation, skew=skew)
+    colour = straighten(turned, rotation, skew)
+    grey = straighten_array(gray(turned), rotation, skew)
+    assert grey.shape == (colour.height, colour.width)
+    diff = np.abs(grey.astype(int) - gray(colour).astype(int))
+    assert diff.max() <= 1
+    if skew == 0.0:  # a quarter turn is a transpose: exact
+        assert diff.max() == 0
+    rgb = straighten_array(np.asarray(turned), rotation, skew)
+    assert np.array_equal(rgb, np.asarray(colour))
 
 
 # ---------------------------------------------------------------- cards and drawings alone

@@ -39,6 +39,9 @@ def test_a3_and_larger_are_large_format_a4_is_not() -> None:
     assert not is_large_format(2339, 1654, 200)  # A4 landscape
     assert is_large_format(*drawing()[0].size, DPI)  # A3
     assert is_large_format(7016, 9933, 300)  # A1
+    # an A4 scan skewed 20 degrees on a canvas widened to hold it stays a text page
+    a4 = Image.new("L", (1654, 2339), 255)
+    assert not is_large_format(*a4.rotate(20, expand=True).size, DPI)
 
 
 def test_text_regions_hold_the_labels_and_title_block_but_not_the_drawing() -> None:

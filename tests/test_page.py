@@ -8,8 +8,16 @@ import functools
 import pytest
 from PIL import Image
 
+from ocr.geometry import straighten
 from ocr.loader import LoadedPage
-from ocr.page import PageOptions, StageTimes, ocr_image, read_page, read_pages
+from ocr.page import (
+    PageOptions,
+    StageTimes,
+    is_large_format,
+    ocr_image,
+    read_page,
+    read_pages,
+)
 from ocr.text import normalize_vi
 from tests.pages import (
     DECISION,
@@ -94,6 +102,40 @@ def test_a_capped_ocr_image_gives_word_boxes_on_the_full_page() -> None:
     assert recall(result.text) >= 0.9
     right = max(w.left + w.width for w in result.words)
     assert 0.6 * page.width < right <= page.width  # scaled back, not left at the small size
+
+
+@pytest.mark.parametrize("color", [True, False])
+def test_codes_and_the_stored_image_beside_or_after_the_recognition_agree(color: bool) -> None:
+    """The colour page is straightened apart from the grey copy Tesseract reads (beside
+    the recognition, or after it with `beside=False`): same canvas, same words."""
+    scanned = LoadedPage(distort(upright(color), rotation=270, skew=5.5), DPI)
+    results = {}
+    for beside in (True, False):
+        times = StageTimes()
+        result, pdf_page = read_page(scanned, 0, PageOptions(beside=beside), times)
+        assert (pdf_page.image.width, pdf_page.image.height) == (result.width, result.height)
+        assert pdf_page.image.gray != color  # a colour scan is stored in colour
+        assert ("codes" in times.overlapped) == beside
+        assert ("upright" in times.seconds) == color  # a grey scan reuses Tesseract's copy
+        assert times.cpu["recognize"] > 0.1  # the tesseract process's CPU is counted
+        results[beside] = result
+    assert results[True].rotation == results[False].rotation == 270
+    assert results[True].words == results[False].words
+    assert recall(results[True].text) >= 0.97
+
+
+def test_a_skewed_a4_scan_on_a_widened_canvas_is_not_read_as_a_drawing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ocr.page
+
+    scanned = distort(upright(), rotation=90, skew=-14.5)  # canvas widened for the skew
+    straightened = straighten(scanned, 90, -14.5)
+    assert is_large_format(straightened.width, straightened.height, DPI)  # by its canvas
+    looked_for = []
+    monkeypatch.setattr(ocr.page, "text_regions", lambda *a: looked_for.append(a) or [])
+    result, _ = read_page(LoadedPage(scanned, DPI), 0, PageOptions())
+    assert not looked_for and recall(result.text) >= 0.97
 
 
 def test_a_timed_out_page_is_kept_without_text_and_flagged() -> None:
