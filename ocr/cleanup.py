@@ -1,4 +1,5 @@
-"""Clean an upright page for OCR: flatten the paper, drop scanner edges, stretch, binarize.
+"""Clean an upright page for OCR: flatten the paper, drop scanner edges, stretch, despeckle,
+binarize.
 
 Only the image Tesseract reads goes through here; the stored image keeps its colour.
 
@@ -22,6 +23,7 @@ _INK_PERCENTILE = 2.0  # grey level of the darkest ink, as a percentile of the p
 _MIN_RANGE = 24  # grey levels between ink and paper below which nothing is stretched
 _DARK_PAPER = 0.35  # paper darker than this fraction of the page's is a border, not shade
 _EDGE_BAND = 0.25  # a dark band touching an edge along this fraction of a side is a border
+_DENOISE_MIN_DPI = 150  # below, strokes are thin enough for a 3x3 median to break them
 
 
 def _paper_small(gray: np.ndarray, dpi: int) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +113,8 @@ def clean_for_ocr(image: np.ndarray, dpi: int, *, bilevel: bool = False) -> np.n
     out = cv2.divide(gray, paper, scale=255)
     if lut is not None:
         out = cv2.LUT(out, lut)
+    if dpi >= _DENOISE_MIN_DPI:  # photocopy specks and grain: Tesseract garbles whole words
+        out = cv2.medianBlur(out, 3)
     dark = _dark_areas(small, small_paper, (w, h))
     if dark is not None:
         out[dark] = 255

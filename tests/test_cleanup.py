@@ -35,7 +35,7 @@ def test_black_border_and_shadow_become_paper_and_text_stays(seed: int) -> None:
     assert (out[text_free] < 128).mean() < 0.001
     # the text keeps (nearly) all its ink pixels
     kept = (ink(out) & ink(page)).sum() / ink(page).sum()
-    assert kept > 0.97
+    assert kept > 0.94  # the 3x3 median against specks rounds the letters' corners
 
 
 def test_washed_out_photocopy_gets_full_contrast() -> None:
@@ -74,3 +74,13 @@ def test_colour_input_is_accepted() -> None:
     rgb = np.asarray(render_page(DECISION, dpi=DPI, color=True))
     out = clean_for_ocr(rgb, DPI)
     assert out.ndim == 2 and out.shape == rgb.shape[:2]
+
+
+def test_photocopy_specks_are_removed_and_the_text_kept() -> None:
+    page = clean_page()
+    specks = np.random.default_rng(0).random(page.shape) < 0.002
+    specked = np.where(specks, 0, page).astype(np.uint8)
+    out = clean_for_ocr(specked, DPI)
+    text_free = cv2.erode(page, np.ones((5, 5), np.uint8)) > 250
+    assert (out[text_free & specks] < 128).mean() < 0.05  # single-pixel specks are gone
+    assert (ink(out) & ink(page)).sum() / ink(page).sum() > 0.95  # the letters are not
