@@ -85,10 +85,15 @@ class FakeReader:
         return result, PdfPage(encode_page_image(page.image, page.dpi), None)
 
 
+def make_ctx(sessions: sessionmaker[Session], tmp_path: Path, **settings: object) -> Context:
+    """A pipeline context on these sessions (SQLite or PostgreSQL) and files in `tmp_path`."""
+    config = Settings(data_dir=tmp_path / "var", page_workers=2, **settings)  # type: ignore[arg-type]
+    return Context(config, FileBlobStore(tmp_path / "objects"), sessions)
+
+
 @pytest.fixture
 def ctx(sessions: sessionmaker[Session], tmp_path: Path) -> Context:
-    settings = Settings(data_dir=tmp_path / "var", page_workers=2)
-    return Context(settings, FileBlobStore(tmp_path / "objects"), sessions)
+    return make_ctx(sessions, tmp_path)
 
 
 @pytest.fixture

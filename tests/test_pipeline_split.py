@@ -45,11 +45,11 @@ from models.document import Code, PageResult
 from models.errors import BadInput
 from ocr.loader import frame_count, load_frame
 from ocr.pdf import PdfPage, encode_page_image
-from storage.blobs import FileBlobStore, sha256_hex
+from storage.blobs import sha256_hex
 from storage.pages import page_rows, subset_file
 from storage.tables import Component, ComponentPage
 from tests.pages import DECISION, render_page
-from tests.test_pipeline_pages import frames, number_of
+from tests.test_pipeline_pages import frames, make_ctx, number_of
 
 SEPARATOR = Code("qr", "SOHOA-SEPARATOR")
 
@@ -101,8 +101,7 @@ EXPECTED = [([1, 2], "quyet_dinh"), ([4, 4], "giay_khai_sinh"), ([5, 5], "can_cu
 
 @pytest.fixture
 def ctx(sessions: sessionmaker[Session], tmp_path: Path) -> Context:
-    settings = Settings(data_dir=tmp_path / "var", page_workers=2)
-    return Context(settings, FileBlobStore(tmp_path / "objects"), sessions)
+    return make_ctx(sessions, tmp_path)
 
 
 @pytest.fixture
@@ -383,8 +382,7 @@ def test_a_real_batch_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_splitting_can_be_turned_off(
     sessions: sessionmaker[Session], tmp_path: Path, reader: ScriptedReader
 ) -> None:
-    settings = Settings(data_dir=tmp_path / "var", page_workers=2, split_batches=False)
-    ctx = Context(settings, FileBlobStore(tmp_path / "objects"), sessions)
+    ctx = make_ctx(sessions, tmp_path, split_batches=False)
     result = digitize(ctx, submit(ctx, frames(*BATCH), "batch.tiff").component_id)
     assert result.status == "done" and len(result.pages) == len(BATCH)
     assert count(ctx, Component) == 1
