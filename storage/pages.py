@@ -84,12 +84,13 @@ _LOSSLESS = {"raw", "tiff_lzw", "tiff_adobe_deflate", "tiff_deflate", "packbits"
 
 
 def subset_file(data: bytes, frames: Sequence[int]) -> bytes:
-    """A PDF or multi-page TIFF holding only these pages (0-based, in this order).
+    """A PDF (from a PDF) or multi-page TIFF (from any other multi-frame image) holding
+    only these pages (0-based, in this order).
 
     Deterministic: the same file and pages give the same bytes, so the subset is
     content-addressed like any original. PDF pages are copied as they are (pikepdf, no
-    re-encoding); TIFF frames are decoded and written again, losslessly."""
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
+    re-encoding); image frames are decoded and written again, losslessly."""
+    if data[:4] in (b"II*\x00", b"MM\x00*") or b"%PDF-" not in data[:1024]:
         return _subset_tiff(data, frames)
     with pikepdf.open(io.BytesIO(data)) as src, pikepdf.new() as dst:
         for n in frames:

@@ -416,3 +416,14 @@ def test_the_api_links_a_batch_and_its_parts(tmp_path: Path, reader: ScriptedRea
                 time.sleep(0.1)
             assert kid["batch"] == body["id"] and kid["batch_pages"] == pages
             assert kid["type"] == code and kid["parts"] == []
+
+
+def test_frames_of_an_animated_png_are_cut_into_a_tiff() -> None:
+    frames_ = [Image.new("RGB", (40, 30), (n * 60, 0, 0)) for n in range(3)]
+    buf = io.BytesIO()
+    frames_[0].save(buf, "PNG", save_all=True, append_images=frames_[1:])
+    assert frame_count(buf.getvalue()) == 3
+    cut = subset_file(buf.getvalue(), [2, 0])
+    assert cut[:4] in (b"II*\x00", b"MM\x00*") and frame_count(cut) == 2
+    pixels = [load_frame(cut, i).image.getpixel((0, 0)) for i in range(2)]
+    assert pixels == [(120, 0, 0), (0, 0, 0)]  # the frames asked for, in order, lossless
