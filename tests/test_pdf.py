@@ -105,6 +105,40 @@ def test_ghostscript_reads_the_copy_cleanly(archived: Path) -> None:
     assert gs.returncode == 0 and "rror" not in gs.stdout + gs.stderr, gs.stdout + gs.stderr
 
 
+GS_PDFA_DEF = sorted(Path("/usr/share/ghostscript").glob("*/lib/PDFA_def.ps"))
+
+
+@pytest.mark.skipif(not shutil.which("gs") or not GS_PDFA_DEF, reason="Ghostscript not installed")
+def test_ghostscripts_pdfa_output_as_a_reference(archived: Path, tmp_path: Path) -> None:
+    """Ghostscript, an independent PDF/A writer, turns our copy into its own PDF/A-2b (with
+    the same sRGB profile): our check accepts that reference, and our copy carries every
+    catalog entry and PDF/A identification the reference does."""
+    srgb = Path(pikepdf.__file__).parent / "pdfa" / "data" / "sRGB.icc"
+    shutil.copy(srgb, tmp_path / "srgb.icc")
+    definition = re.sub(r"(?m)^/ICCProfile \(.*?\)", "/ICCProfile (srgb.icc)",
+                        GS_PDFA_DEF[-1].read_text(encoding="latin-1"))  # fmt: skip
+    (tmp_path / "PDFA_def.ps").write_text(definition, encoding="latin-1")
+    # policy 1: Ghostscript 10.0 cannot carry Vietnamese DOCINFO strings into its XMP and
+    # would abort; it drops them instead (ours keeps them, in XMP as well)
+    gs = subprocess.run(
+        ["gs", "-q", "-dPDFA=2", "-dBATCH", "-dNOPAUSE", "--permit-file-read=srgb.icc",
+         "-sColorConversionStrategy=RGB", "-dPDFACompatibilityPolicy=1", "-sDEVICE=pdfwrite",
+         "-o", "reference.pdf", "PDFA_def.ps", str(archived)],
+        capture_output=True, text=True, cwd=tmp_path,
+    )  # fmt: skip
+    assert gs.returncode == 0 and "abort" not in gs.stdout + gs.stderr, gs.stdout + gs.stderr
+    reference = (tmp_path / "reference.pdf").read_bytes()
+    assert check_pdfa(reference) == []
+    with pikepdf.open(io.BytesIO(reference)) as ref, pikepdf.open(archived) as ours:
+        assert set(ref.Root.keys()) <= set(ours.Root.keys())
+        for pdf in (ref, ours):
+            (intent,) = pdf.Root.OutputIntents
+            assert intent.S == "/GTS_PDFA1" and intent.DestOutputProfile.N == 3
+            xmp = pdf.Root.Metadata.read_bytes().decode()
+            assert re.search(r"pdfaid:part(>|=[\"'])2", xmp), xmp
+            assert "/Encrypt" not in pdf.trailer and len(pdf.trailer.ID) == 2
+
+
 def test_validator_rejects_what_is_not_pdfa(archived: Path) -> None:
     """The conformance check can fail: no output intent, no PDF/A id, JavaScript."""
     for damage in ("intent", "pdfaid", "javascript"):
