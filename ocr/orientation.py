@@ -36,6 +36,9 @@ DIRECTION_MARGIN = 0.4  # |line_direction| below which the line direction is unc
 CHECK_MIN_MARGIN = 0.1  # relative score margin under which the reading check is a tie
 READ_MIN_CONFIDENCE = 60.0  # word confidence that counts nothing in the reading check
 READ_ATTEMPTS = 3  # text-dense regions tried by the reading check before it gives up
+# reading-check score that settles it (a line of text reading well scores in the thousands;
+# a stray word or two read out of a stamp and a drawing's lines, under a hundred)
+READ_DECISIVE = 200.0
 _OSD_CROP = (3, 4.0, 150)  # text lines, inches along them, dpi of the crop given to OSD
 _READ_CROP = (3, 4.0, 300)  # the same for the crop read at each candidate rotation
 _SQUARE_IN = 2.5  # side (inches) of the crop used when the line direction is unclear
@@ -103,11 +106,13 @@ def find_orientation(
         if box is None:
             break
         crop = _crop(gray, deskew, box, k, dpi, read_dpi)
-        scores = reading_scores(crop, candidates, dpi=min(dpi, read_dpi), lang=lang)
-        if max(scores.values()) > 0:
+        found = reading_scores(crop, candidates, dpi=min(dpi, read_dpi), lang=lang)
+        scores = {r: scores[r] + found[r] for r in candidates}
+        if max(scores.values()) >= READ_DECISIVE:
             break
-        # Nothing reads either way: the densest ink was no text (a QR code, a stamp, a
-        # photo). Look at the next densest region instead.
+        # Little or nothing reads either way: the densest ink was no text, or hardly any (a
+        # QR code, a stamp over a drawing's lines, a photo). Read the next densest region
+        # too, and weigh both.
         x0, y0, x1, y1 = box
         left[y0:y1, x0:x1] = False
     ranked = sorted(candidates, key=lambda r: scores[r], reverse=True)

@@ -245,6 +245,22 @@ def test_cards_and_drawings_alone_are_not_turned(rotation: int) -> None:
         assert found.rotation == rotation, (code, found)
 
 
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_a_stamp_over_a_drawings_lines_does_not_decide_the_orientation(rotation: int) -> None:
+    """The densest ink of this landscape drawing (the benchmark's check seed, 778) is a red
+    stamp over wall lines, where Tesseract reads a word or two a quarter turn off and
+    nothing upright: a weak reading there must not decide; the next region (the title
+    block) does."""
+    from bench.classify_eval import rendered_pages
+    from classify.corpus import generate
+
+    sample = generate(10, 778)[40]
+    (img, dpi), *_ = rendered_pages(sample, 778 + 40)
+    assert sample.code == "ban_ve"
+    found = find_orientation(gray(distort(img, rotation=rotation)), dpi=dpi)
+    assert found.rotation == rotation, found
+
+
 @pytest.mark.parametrize("rotation", [90, 180])
 def test_a_qr_code_denser_than_the_text_does_not_decide_the_orientation(rotation: int) -> None:
     """The densest ink on an ID card scan is its QR code, which reads as nothing either way
