@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -37,6 +38,14 @@ def tree_cpu(root: int) -> float:
             total += stats[pid][1]
             todo.extend(children.get(pid, ()))
     return total
+
+
+def process_cpu() -> float:
+    """CPU seconds of this process (every thread, OpenCV's pool included) and of the child
+    processes it has waited for (`tesseract`)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def own_cpu() -> float:

@@ -42,7 +42,7 @@ import api.pipeline as pipeline  # noqa: E402
 from api.pipeline import Context, digitize, submit, warm_up  # noqa: E402
 from api.settings import Settings  # noqa: E402
 from api.worker import CeleryDispatcher, InProcessWorker  # noqa: E402
-from bench.cpu import CpuMeter  # noqa: E402
+from bench.cpu import CpuMeter, process_cpu  # noqa: E402
 from storage.tables import Component  # noqa: E402
 from tests.pages import DECISION, distort, render_page  # noqa: E402
 from tests.services import PostgresServer, RedisServer, S3ProcessServer  # noqa: E402
@@ -76,11 +76,6 @@ def wait_all(ctx: Context, ids: list[str], timeout: float = 1800) -> None:
 # CPU seconds (this process and its Tesseract children) of the best round of each embedded
 # run, by (kind of work, page workers), with its wall seconds
 EMBEDDED_CPU: dict[tuple[str, int], dict[str, float]] = {}
-
-
-def process_cpu() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
 
 
 def embedded(files: list[bytes], workdir: Path, threads: int = 1, label: str = "") -> float:

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.cpu import process_cpu  # noqa: E402
 from tests.pages import (  # noqa: E402
     DECISION,
     distort,
@@ -106,7 +106,7 @@ def run_sohoa(paths: list[str]) -> list[dict]:
 
     out = []
     for path in paths:
-        t0, cpu0 = time.perf_counter(), _process_cpu()
+        t0, cpu0 = time.perf_counter(), process_cpu()
         times = StageTimes()
         t = time.perf_counter()
         page = next(load_pages(Path(path).read_bytes()))
@@ -121,23 +121,13 @@ def run_sohoa(paths: list[str]) -> list[dict]:
                 "rotation": result.rotation,
                 "skew": result.skew,
                 "seconds": time.perf_counter() - t0,
-                "cpu": _process_cpu() - cpu0,
+                "cpu": process_cpu() - cpu0,
                 "cpu_recognize": times.cpu.get("recognize", 0.0),
                 "stages": times.seconds,
                 "overlapped": sorted(times.overlapped),
             }
         )
     return out
-
-
-def _process_cpu() -> float:
-    """CPU seconds of this process (every thread, OpenCV's pool included) and of the child
-    processes it has waited for (`tesseract`)."""
-    me, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
-    )
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 _FACING = {"⇧": 0, "⇨": 90, "⇩": 180, "⇦": 270}

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ from typing import TypeVar
 import cv2
 from PIL import Image
 
+from bench.cpu import process_cpu
 from ocr.geometry import straighten_pixels
 from ocr.loader import LoadedPage
 from ocr.page import PageOptions, read_page
@@ -79,19 +79,13 @@ def pages() -> dict[str, tuple[Image.Image, int, list[str]]]:
     }  # fmt: skip
 
 
-def cpu_now() -> float:
-    """CPU seconds of this process (all threads) and of its finished children."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def cpu_of(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
     """The median CPU seconds of `repeat` calls of `fn`, and the last call's result."""
     spent = []
     for _ in range(repeat):
-        started = cpu_now()
+        started = process_cpu()
         result = fn()
-        spent.append(cpu_now() - started)
+        spent.append(process_cpu() - started)
     return statistics.median(spent), result
 
 
